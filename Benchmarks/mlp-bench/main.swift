@@ -1,0 +1,2 @@
+import Backprop
+print("mlp-bench: not yet")

@@ -1,0 +1,91 @@
+import BackpropKernelTypes
+import BackpropKernelsAVX2
+import BackpropKernelsAVX512
+import BackpropKernelsPortable
+import CBackpropSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public typealias Activation = BackpropKernelTypes.Activation
+public typealias GEMMOperand = BackpropKernelTypes.GEMMOperand
+public typealias GEMMEpilogue = BackpropKernelTypes.GEMMEpilogue
+public typealias GEMMProblem = BackpropKernelTypes.GEMMProblem
+
+/// The instruction set a kernel was compiled for. Backprop compiles its kernels once per
+/// instruction set and picks one at run time.
+public enum InstructionSet: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// x86-64 with AVX-512 F/CD/BW/DQ/VL (Skylake-SP, Ice Lake, Zen 4 and later).
+    case avx512
+    /// x86-64 with AVX2 and FMA3 (Haswell, Zen 1 and later).
+    case avx2
+    /// The architecture's baseline: SSE2 on x86-64, NEON on arm64.
+    case portable
+
+    /// Whether this CPU can run kernels compiled for `self`.
+    public var isSupported: Bool {
+        switch self {
+        case .avx512: return bp_cpu_has_avx512() != 0
+        case .avx2: return bp_cpu_has_avx2_fma() != 0
+        case .portable: return true
+        }
+    }
+
+    /// The best instruction set this CPU supports, unless the environment variable
+    /// `BACKPROP_ISA` (`avx512`, `avx2` or `portable`) names a supported one; an unknown or
+    /// unsupported name is ignored.
+    public static let active: InstructionSet = {
+        if let name = getenv("BACKPROP_ISA").map({ String(cString: $0) }),
+           let forced = InstructionSet(rawValue: name.lowercased()), forced.isSupported {
+            return forced
+        }
+        return allCases.first { $0.isSupported } ?? .portable
+    }()
+
+    public var description: String { rawValue }
+}
+
+/// The matrix kernels training needs, dispatched to the instruction set's compiled copy.
+public enum Kernels {
+    /// Floats of per-thread scratch space `gemm` needs for `isa`.
+    public static func workspaceCount(for isa: InstructionSet = .active) -> Int {
+        switch isa {
+        case .avx512: return BackpropKernelsAVX512.gemmWorkspaceCount
+        case .avx2: return BackpropKernelsAVX2.gemmWorkspaceCount
+        case .portable: return BackpropKernelsPortable.gemmWorkspaceCount
+        }
+    }
+
+    /// `C = op(A)·op(B) (+ C)`, then the epilogue (see `GEMMProblem`). `workspace` holds
+    /// `workspaceCount(for: isa)` floats, 64-byte aligned, used by one thread at a time.
+    @inline(__always)
+    public static func gemm(_ problem: GEMMProblem, workspace: UnsafeMutablePointer<Float>,
+                            isa: InstructionSet = .active) {
+        switch isa {
+        case .avx512: BackpropKernelsAVX512.gemm(problem, workspace: workspace)
+        case .avx2: BackpropKernelsAVX2.gemm(problem, workspace: workspace)
+        case .portable: BackpropKernelsPortable.gemm(problem, workspace: workspace)
+        }
+    }
+
+    /// `out[j] (+)= Σ_i X[i,j]`, summed in increasing `i`: the bias gradient `Σ delta`.
+    @inline(__always)
+    public static func columnSums(rows: Int, columns: Int, x: UnsafePointer<Float>, leadingDimension: Int,
+                                  into out: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                  isa: InstructionSet = .active) {
+        switch isa {
+        case .avx512:
+            BackpropKernelsAVX512.columnSums(rows: rows, columns: columns, x: x, leadingDimension: leadingDimension,
+                                             into: out, accumulate: accumulate)
+        case .avx2:
+            BackpropKernelsAVX2.columnSums(rows: rows, columns: columns, x: x, leadingDimension: leadingDimension,
+                                           into: out, accumulate: accumulate)
+        case .portable:
+            BackpropKernelsPortable.columnSums(rows: rows, columns: columns, x: x, leadingDimension: leadingDimension,
+                                               into: out, accumulate: accumulate)
+        }
+    }
+}

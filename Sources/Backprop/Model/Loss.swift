@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A loss over a batch of `B` samples; the loss is always the mean over the batch.
+public enum Loss: String, Sendable, Hashable, CaseIterable {
+    /// Softmax cross-entropy on integer class labels, computed from the logits `h(L)` (the
+    /// output layer's activation must be `.identity`):
+    /// `L = (1/B) Σ_i [logsumexp(h_i) − h_i[y_i]]`, `delta(L) = (softmax(h_i) − onehot(y_i)) / B`.
+    /// Fused and stable: the row maximum is subtracted before exponentiating.
+    case softmaxCrossEntropy
+    /// Mean squared error on float targets, averaged over the batch and the `n` outputs
+    /// (as PyTorch's `MSELoss`): `L = (1/(B·n)) Σ_i Σ_j (h_ij − y_ij)²`,
+    /// `dLoss/dh = 2(h − y)/(B·n)`, `delta(L) = dLoss/dh ⊙ f'(a(L))`.
+    case meanSquaredError
+}
+
+/// The targets of a batch: class labels or a float target matrix, as the loss needs.
+@usableFromInline
+enum LossTargets {
+    case labels(UnsafePointer<Int>)
+    case values(UnsafePointer<Float>, leadingDimension: Int)
+}
+
+extension Loss {
+    /// For rows `rows` of the output layer, writes each row's loss to `rowLoss[i]` and the
+    /// output error `delta(L)` (already divided by `batchSize`) to `delta`. Row `i` of every
+    /// pointer is at offset `i * columns` (`i` in `rows`). Each row is computed on its own,
+    /// so results do not depend on how a batch is split.
+    func outputDelta(rows: Range<Int>, columns n: Int, batchSize: Int, activation f: Activation,
+                     preActivation a: UnsafePointer<Float>, output h: UnsafePointer<Float>,
+                     targets: LossTargets, delta: UnsafeMutablePointer<Float>,
+                     rowLoss: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(batchSize)
+        switch (self, targets) {
+        case (.softmaxCrossEntropy, .labels(let labels)):
+            for i in rows {
+                let logits = h + i * n, d = delta + i * n
+                var maxLogit = -Float.infinity
+                for j in 0..<n { maxLogit = max(maxLogit, logits[j]) }
+                var sum: Float = 0
+                for j in 0..<n {
+                    let e = expf(logits[j] - maxLogit)
+                    d[j] = e
+                    sum += e
+                }
+                let inverse = 1 / sum
+                for j in 0..<n { d[j] = d[j] * inverse * scale }
+                let label = labels[i]
+                d[label] -= scale
+                rowLoss[i] = (logf(sum) + maxLogit) - logits[label]
+            }
+        case (.meanSquaredError, .values(let y, let ldy)):
+            let perOutput = 1 / Float(n)
+            let gradientScale = 2 * scale * perOutput
+            for i in rows {
+                let out = h + i * n, pre = a + i * n, target = y + i * ldy, d = delta + i * n
+                var sum: Float = 0
+                for j in 0..<n {
+                    let e = out[j] - target[j]
+                    sum += e * e
+                    d[j] = gradientScale * e * f.derivative(preActivation: pre[j], activation: out[j])
+                }
+                rowLoss[i] = sum * perOutput
+            }
+        default:
+            preconditionFailure("loss \(self) called with the wrong kind of targets (validated by callers)")
+        }
+    }
+
+    /// The mean of `rowLoss[0..<count]`, summed in increasing order in `Double`.
+    static func mean(_ rowLoss: UnsafePointer<Float>, count: Int) -> Float {
+        var total = 0.0
+        for i in 0..<count { total += Double(rowLoss[i]) }
+        return Float(total / Double(count))
+    }
+}

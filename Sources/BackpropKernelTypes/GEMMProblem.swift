@@ -1,0 +1,63 @@
+/// One operand of a matrix product, stored row-major.
+///
+/// `op(X)` is `X` itself when `transposed` is false, else `Xᵀ`. `leadingDimension` is the
+/// distance in elements between the starts of consecutive stored rows (at least the stored
+/// row length).
+public struct GEMMOperand {
+    /// First element of the stored matrix.
+    public var base: UnsafePointer<Float>
+    /// Elements between consecutive stored rows.
+    public var leadingDimension: Int
+    /// Whether the product uses the transpose of the stored matrix.
+    public var transposed: Bool
+
+    public init(_ base: UnsafePointer<Float>, leadingDimension: Int, transposed: Bool = false) {
+        self.base = base
+        self.leadingDimension = leadingDimension
+        self.transposed = transposed
+    }
+}
+
+/// What happens to each finished block of `C` while it is still in cache.
+public enum GEMMEpilogue {
+    /// Nothing: `C` holds the product.
+    case none
+    /// Forward layer: `C[i,j] += bias[j]` (when `bias` is non-nil), then
+    /// `output[i,j] = f(C[i,j])` (when `output` is non-nil). `C` keeps the pre-activation.
+    case biasActivation(bias: UnsafePointer<Float>?, activation: Activation,
+                        output: UnsafeMutablePointer<Float>?, outputLeadingDimension: Int)
+    /// Backward error propagation: `C[i,j] *= f'(a[i,j])`, where `preActivation` holds `a`
+    /// and `activation` holds `h = f(a)`, both with leading dimension `leadingDimension`.
+    case activationDerivative(activation: Activation, preActivation: UnsafePointer<Float>,
+                              activationValues: UnsafePointer<Float>, leadingDimension: Int)
+}
+
+/// `C[m×n] = op(A)[m×k]·op(B)[k×n]` (plus the old `C` when `accumulate`), then the epilogue.
+///
+/// Edge cases: `m`, `n` or `k` may be any non-negative size; with `k == 0` the product is
+/// zero (so `C` becomes `0`, or stays as it was with `accumulate`) and the epilogue still runs.
+///
+/// Determinism: each `C[i,j]` is accumulated over `k` in increasing order, in blocks whose
+/// boundaries depend only on `k`, so a row's result does not depend on `m`, on which other
+/// rows share the call, or on how a caller splits `m` or `n` across threads.
+public struct GEMMProblem {
+    public var m: Int
+    public var n: Int
+    public var k: Int
+    public var a: GEMMOperand
+    public var b: GEMMOperand
+    public var c: UnsafeMutablePointer<Float>
+    public var cLeadingDimension: Int
+    public var accumulate: Bool
+    public var epilogue: GEMMEpilogue
+
+    public init(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand,
+                c: UnsafeMutablePointer<Float>, cLeadingDimension: Int,
+                accumulate: Bool = false, epilogue: GEMMEpilogue = .none) {
+        self.m = m; self.n = n; self.k = k
+        self.a = a; self.b = b
+        self.c = c; self.cLeadingDimension = cLeadingDimension
+        self.accumulate = accumulate
+        self.epilogue = epilogue
+    }
+}

@@ -1,0 +1,3 @@
+import BackpropCLI
+import Foundation
+exit(TrainCommand.main(Array(CommandLine.arguments.dropFirst())))
