@@ -111,7 +111,8 @@ extension MLP {
         }
         gradients.reverse()
 
-        // 4. A finite loss can still overflow a gradient (huge weights); that step is as unusable.
+        // 4. A finite loss can still come with a non-finite gradient (a NaN input that a ReLU
+        //    clamps away before the loss, or huge weights overflowing dW); that step is as unusable.
         guard gradients.allSatisfy(\.isFinite) else { throw BackpropError.nonFiniteLoss(step: nil) }
         return (meanLoss, gradients)
     }
