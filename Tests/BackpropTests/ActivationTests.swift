@@ -93,4 +93,30 @@ final class ActivationTests: XCTestCase {
         XCTAssertEqual(Activation.leakyReLU, .leakyReLU(negativeSlope: 0.01))
         XCTAssertEqual(Activation.leakyReLU(-100), -1, accuracy: 1e-6)
     }
+
+    /// GELU keeps full relative accuracy in the negative tail (a·Φ(a) through erfc, not 1 + erf).
+    func testGELUNegativeTailRelativeAccuracy() {
+        for a in [-5.0, -6.0, -8.0] {
+            let exact = 0.5 * a * erfc(-a / 2.0.squareRoot())
+            let got = Double(Activation.gelu(Float(a)))
+            XCTAssertEqual(got, exact, accuracy: abs(exact) * 1e-5, "gelu(\(a))")
+            let exactDerivative = 0.5 * erfc(-a / 2.0.squareRoot()) + a * exp(-0.5 * a * a) / (2 * Double.pi).squareRoot()
+            let d = Double(Activation.gelu.derivative(preActivation: Float(a), activation: Float(got)))
+            XCTAssertEqual(d, exactDerivative, accuracy: abs(exactDerivative) * 1e-4, "gelu'(\(a))")
+        }
+    }
+
+    /// NaN passes through ReLU and leaky ReLU (as in PyTorch) instead of becoming 0.
+    func testNaNPropagatesThroughReLU() {
+        XCTAssertTrue(Activation.relu(.nan).isNaN)
+        XCTAssertTrue(Activation.leakyReLU(.nan).isNaN)
+    }
+
+    /// A negative leaky slope flips the sign of h, so f' must come from a.
+    func testNegativeLeakySlopeNeedsPreActivation() {
+        XCTAssertTrue(Activation.leakyReLU(negativeSlope: -0.5).derivativeNeedsPreActivation)
+        XCTAssertFalse(Activation.leakyReLU(negativeSlope: 0.2).derivativeNeedsPreActivation)
+        XCTAssertFalse(Activation.relu.derivativeNeedsPreActivation)
+        XCTAssertTrue(Activation.gelu.derivativeNeedsPreActivation)
+    }
 }
