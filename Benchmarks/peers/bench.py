@@ -64,22 +64,49 @@ class UsageError(Exception):
 # Worker side: builds one framework's training step and times it (runs under taskset).
 # ---------------------------------------------------------------------------------------------------
 
-def build_torch(layers, batch, threads, seed, compiled):
+def make_problem(layers, batch, seed):
+    """The same float32 problem for every framework, from numpy's PCG64 seeded with `seed`:
+    weights W (out x in) and biases b ~ U(-1/sqrt(in), 1/sqrt(in)) (nn.Linear's default),
+    inputs x ~ N(0, 1) (batch x L0), labels y uniform in [0, Ln) (int64)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(layers[:-1], layers[1:]):
+        bound = 1.0 / math.sqrt(fan_in)
+        w = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+        b = rng.uniform(-bound, bound, (fan_out,)).astype(np.float32)
+        params.append((w, b))
+    x = rng.standard_normal((batch, layers[0]), dtype=np.float32)
+    y = rng.integers(0, layers[-1], batch, dtype=np.int64)
+    return params, x, y
+
+
+def build_torch(problem, threads, compiled):
+    """Returns (step, sync, details, parameters) for PyTorch; step() runs one training step and
+    returns the loss, sync(loss) waits for it and returns it as a float."""
     import torch
     import torch.nn.functional as F
     from torch import nn
 
     torch.set_num_threads(threads)
-    torch.set_num_interop_threads(1)
-    torch.manual_seed(seed)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set in this process (only in --check, which builds twice)
+        pass
+    init, x_np, y_np = problem
     modules = []
-    for i in range(len(layers) - 1):
-        modules.append(nn.Linear(layers[i], layers[i + 1]))
-        if i < len(layers) - 2:
+    for i, (w, b) in enumerate(init):
+        linear = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(w))
+            linear.bias.copy_(torch.from_numpy(b))
+        modules.append(linear)
+        if i < len(init) - 1:
             modules.append(nn.ReLU())
     model = nn.Sequential(*modules)
-    x = torch.randn(batch, layers[0])
-    y = torch.randint(0, layers[-1], (batch,))
+    x = torch.from_numpy(x_np).clone()
+    y = torch.from_numpy(y_np).clone()
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
 
     def loss_of(inputs, labels):
@@ -105,24 +132,24 @@ def build_torch(layers, batch, threads, seed, compiled):
         "torch_num_interop_threads": torch.get_num_interop_threads(),
         "blas": "mkl" if torch.backends.mkl.is_available() else "other",
     }
-    return step, sync, details
+
+    def parameters():
+        return [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy())
+                for m in model if isinstance(m, nn.Linear)]
+
+    return step, sync, details, parameters
 
 
-def build_jax(layers, batch, threads, seed):
+def build_jax(problem):
+    """Returns (step, sync, details, parameters) for JAX; weights are kept as W^T (in x out) so the
+    forward pass is h @ W^T + b without a transpose."""
     import jax
     import jax.numpy as jnp
 
-    key = jax.random.PRNGKey(seed)
-    params = []
-    for i in range(len(layers) - 1):
-        key, kw, kb = jax.random.split(key, 3)
-        bound = 1.0 / math.sqrt(layers[i])  # same U(-1/sqrt(in), 1/sqrt(in)) as torch's nn.Linear
-        w = jax.random.uniform(kw, (layers[i], layers[i + 1]), jnp.float32, -bound, bound)
-        b = jax.random.uniform(kb, (layers[i + 1],), jnp.float32, -bound, bound)
-        params.append((w, b))
-    key, kx, ky = jax.random.split(key, 3)
-    x = jax.random.normal(kx, (batch, layers[0]), jnp.float32)
-    y = jax.random.randint(ky, (batch,), 0, layers[-1])
+    init, x_np, y_np = problem
+    params = [(jnp.array(w.T), jnp.array(b)) for w, b in init]  # copies: params get donated
+    x = jnp.array(x_np)
+    y = jnp.array(y_np.astype("int32"))
 
     def loss_fn(params, inputs, labels):
         h = inputs
@@ -155,7 +182,12 @@ def build_jax(layers, batch, threads, seed):
         "jaxlib_version": __import__("jaxlib").__version__,
         "devices": [str(d) for d in jax.devices()],
     }
-    return step, sync, details
+
+    def parameters():
+        import numpy as np
+        return [(np.asarray(w).T.copy(), np.asarray(b).copy()) for w, b in state["params"]]
+
+    return step, sync, details, parameters
 
 
 def cpu_jiffies(cpus):
@@ -182,11 +214,13 @@ def cpu_jiffies(cpus):
 
 def worker(args):
     layers, batch = args.layers, args.batch
+    problem = make_problem(layers, batch, args.seed)
     if args.framework == "jax":
-        step, sync, details = build_jax(layers, batch, args.threads, args.seed)
+        step, sync, details, _ = build_jax(problem)
     else:
-        step, sync, details = build_torch(layers, batch, args.threads, args.seed,
-                                          compiled=args.framework == "torch-compile")
+        step, sync, details, _ = build_torch(problem, args.threads,
+                                             compiled=args.framework == "torch-compile")
+    del problem
     load_before = os.getloadavg()
 
     first_loss = sync(step())  # first step: compilation for jit/torch.compile, not timed
@@ -246,6 +280,66 @@ def worker(args):
         **details,
     }
     print(json.dumps(result), flush=True)
+
+
+def reference_steps(problem, steps):
+    """Plain numpy backpropagation (batch-major, W is out x in): the losses of `steps` SGD steps and
+    the parameters after them. A = H W^T + b, delta(L) = (softmax(A) - onehot(y)) / batch,
+    delta(l) = (delta(l+1) W(l+1)) * relu'(A(l)), dW = delta^T H(l-1), db = sum_rows delta."""
+    import numpy as np
+
+    init, x, y = problem
+    params = [(w.astype(np.float64), b.astype(np.float64)) for w, b in init]
+    x = x.astype(np.float64)
+    losses = []
+    for _ in range(steps):
+        hs, pres = [x], []
+        for i, (w, b) in enumerate(params):
+            a = hs[-1] @ w.T + b
+            pres.append(a)
+            hs.append(np.maximum(a, 0) if i < len(params) - 1 else a)
+        logits = hs[-1]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        losses.append(float(-log_probs[np.arange(len(y)), y].mean()))
+        delta = np.exp(log_probs)
+        delta[np.arange(len(y)), y] -= 1
+        delta /= len(y)
+        grads = [None] * len(params)
+        for i in range(len(params) - 1, -1, -1):
+            w, _ = params[i]
+            grads[i] = (delta.T @ hs[i], delta.sum(axis=0))
+            if i > 0:
+                delta = (delta @ w) * (pres[i - 1] > 0)
+        params = [(w - LEARNING_RATE * gw, b - LEARNING_RATE * gb)
+                  for (w, b), (gw, gb) in zip(params, grads)]
+    return losses, params
+
+
+def check(frameworks, steps=3):
+    """Runs `steps` training steps of each framework on one small problem and compares losses and
+    parameters with reference_steps; returns the number of mismatches (printed)."""
+    import numpy as np
+
+    failures = 0
+    for layers, batch in (([20, 16, 12, 5], 8), ([784, 256, 256, 10], 64)):
+        problem = make_problem(layers, batch, seed=1)
+        want_losses, want_params = reference_steps(problem, steps)
+        for framework in frameworks:
+            if framework == "jax":
+                step, sync, _, parameters = build_jax(problem)
+            else:
+                step, sync, _, parameters = build_torch(problem, 1, framework == "torch-compile")
+            losses = [sync(step()) for _ in range(steps)]
+            worst = max(abs(a - b) for a, b in zip(losses, want_losses))
+            for (w, b), (rw, rb) in zip(parameters(), want_params):
+                worst = max(worst, float(np.abs(w - rw).max()), float(np.abs(b - rb).max()))
+            ok = worst < 1e-4
+            failures += not ok
+            print(f"check {framework:13s} layers {','.join(map(str, layers))} batch {batch}: "
+                  f"losses {[round(l, 5) for l in losses]}, max |difference| from numpy "
+                  f"{worst:.2e} {'ok' if ok else 'MISMATCH'}")
+    return failures
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -454,6 +548,8 @@ def parse_args(argv):
                    "share (0-1) of its CPUs over one second")
     p.add_argument("--quiet-wait", type=float, default=120,
                    help="--all: at most this many seconds of waiting per worker (default 120)")
+    p.add_argument("--check", action="store_true", help="compare 3 training steps of each "
+                   "framework with a numpy reference on small problems, then exit")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     repeat_given = any(a == "--repeat" or a.startswith("--repeat=") for a in argv)
@@ -466,7 +562,7 @@ def parse_args(argv):
             raise UsageError(f"{flag}: must be at least {low}, got {value}")
     if args.window_seconds <= 0:
         raise UsageError("--window-seconds: must be positive")
-    if args.all:
+    if args.all or args.check:
         return args
     if args.framework is None:
         raise UsageError("--framework: required (torch, torch-compile or jax), or use --all")
@@ -492,6 +588,9 @@ def parse_args(argv):
 def main(argv):
     try:
         args = parse_args(argv)
+        if args.check:
+            frameworks = [args.framework] if args.framework else list(FRAMEWORKS)
+            return 1 if check(frameworks) else 0
         if args.worker:
             worker(args)
         elif args.all:
