@@ -29,11 +29,10 @@
 ///
 /// Cost, measured with `TrainerBenchmarkTests` on the 2-vCPU AVX-512 development machine
 /// (release build, SGD, 784-1024-1024-10 with batch 1024 and 784-256-256-10 with batch 256,
-/// 1 and 2 threads, interleaved rounds, medians): the invariant mode took the same CPU time per
-/// step as the tree mode with 1 thread and 1.5–3 % more with 2 (it packs all of `h(l-1)` in
-/// every task), about 57 ms and 2 ms per step; wall-clock differences stayed within the noise
-/// of that shared machine. That is within the 5 % allowed for making the reproducible mode the
-/// default.
+/// 1 and 2 threads, interleaved rounds, medians): with 1 thread the modes tie (step-time ratio
+/// invariant / tree 0.97–1.03); with 2 threads the invariant mode took 0–3 % more wall time
+/// and 0.5–2 % more CPU time (every task packs all of `h(l-1)`). That is within the 5 % allowed
+/// for making the reproducible mode the default.
 public struct TrainerOptions: Sendable, Hashable {
     /// How the batch sums of the gradients are formed (see the type's documentation).
     public enum Reduction: String, Sendable, Hashable, CaseIterable {
