@@ -29,3 +29,25 @@ enum CLINames {
         }
     }
 }
+
+extension CLINames {
+    /// The command-line name of `activation` (`leaky_relu` for any slope).
+    static func name(of activation: Activation) -> String {
+        switch activation {
+        case .relu: return "relu"
+        case .leakyReLU: return "leaky_relu"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .gelu: return "gelu"
+        case .identity: return "identity"
+        }
+    }
+
+    /// The command-line name of `loss`.
+    static func name(of loss: Loss) -> String {
+        switch loss {
+        case .softmaxCrossEntropy: return "cross_entropy"
+        case .meanSquaredError: return "mse"
+        }
+    }
+}

@@ -160,10 +160,16 @@ extension TrainOptions {
 
         // Exactly one data source.
         let idxGiven = [trainImages, trainLabels, testImages, testLabels].contains { $0 != nil }
+        // Each kind of source, named by the first of its flags that was given.
         let sources = [("--data", dataDirectory != nil),
-                       ("--train-images", idxGiven),
-                       ("--train-npy", trainNPY != nil || testNPY != nil),
-                       ("--train-csv", trainCSV != nil || testCSV != nil)].filter(\.1).map(\.0)
+                       ("--train-images", trainImages != nil), ("--train-labels", trainLabels != nil),
+                       ("--test-images", testImages != nil), ("--test-labels", testLabels != nil),
+                       ("--train-npy", trainNPY != nil), ("--test-npy", testNPY != nil),
+                       ("--train-csv", trainCSV != nil), ("--test-csv", testCSV != nil)]
+            .filter(\.1).map(\.0)
+            .reduce(into: [String]()) { kinds, flag in
+                if !kinds.contains(where: { Self.sourceKind($0) == Self.sourceKind(flag) }) { kinds.append(flag) }
+            }
         if sources.count > 1 { throw .conflictingFlags(sources[0], sources[1]) }
         if labelColumn != nil, trainCSV == nil { throw .missingFlag(flag: "--label-column", requires: "--train-csv") }
 
@@ -185,6 +191,12 @@ extension TrainOptions {
 
         if options.resumePath != nil, options.initPath != nil { throw .conflictingFlags("--init", "--resume") }
         return options
+    }
+
+    private static func sourceKind(_ flag: String) -> String {
+        if flag.hasSuffix("-npy") { return "npy" }
+        if flag.hasSuffix("-csv") { return "csv" }
+        return flag == "--data" ? "directory" : "idx"
     }
 
     private static func idxFlag(_ trainLabels: String?, _ testImages: String?, _ testLabels: String?) -> String {

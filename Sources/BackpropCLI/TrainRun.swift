@@ -80,9 +80,10 @@ struct TrainRun {
         let outcome: TrainingSession.Outcome
         do {
             outcome = try session.run()
-        } catch .nonFiniteLoss(let step, _) {
+        } catch {
             reporter.clearBar()
-            throw .nonFiniteLoss(step: step, checkpoint: saved)
+            if case .nonFiniteLoss(let step, _) = error { throw .nonFiniteLoss(step: step, checkpoint: saved) }
+            throw error
         }
 
         switch outcome {

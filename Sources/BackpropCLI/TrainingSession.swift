@@ -63,7 +63,6 @@ final class TrainingSession {
         let clock = ContinuousClock()
 
         while position.epoch < configuration.epochs {
-            if let outcome = stopBeforeStep() { return outcome }
             // The order of this epoch, from the shuffler state saved at its start.
             var shuffler = EpochShuffler(count: count, seed: position.shuffleState)
             if configuration.shuffle { shuffler.nextEpoch(into: &order) }
@@ -77,7 +76,7 @@ final class TrainingSession {
             var samplesTrained = 0
 
             while position.sampleOffset < count {
-                if let outcome = stopBeforeStep() { return outcome }
+                if let outcome = try stopBeforeStep() { return outcome }
                 let rows = min(batchSize, count - position.sampleOffset)
                 let loss: Float
                 if rows == batchSize {
