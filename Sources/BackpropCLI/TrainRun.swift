@@ -45,8 +45,16 @@ struct TrainRun {
                 }
                 start = resumed.position
             } else {
-                let model = try initial?.model
-                    ?? MLP(sizes: configuration.layers, activations: configuration.activations, seed: configuration.seed)
+                var model: MLP
+                if let initial {
+                    model = initial.model
+                    // An explicit --activation replaces the file's hidden activations.
+                    if let activation = options.activation {
+                        for l in model.layers.indices.dropLast() { model.layers[l].activation = activation }
+                    }
+                } else {
+                    model = try MLP(sizes: configuration.layers, activations: configuration.activations, seed: configuration.seed)
+                }
                 trainer = try Trainer(model: model, loss: configuration.loss,
                                       optimizer: SGD(learningRate: configuration.learningRate), threads: threads)
                 // The first epoch's order comes from the seed; the weights use the same seed's own stream.
