@@ -5,7 +5,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Backprop
 import Foundation
 
 /// Checks on the files `mlp-train` writes.
@@ -34,33 +33,5 @@ enum OutputFile {
         }
         close(descriptor)
         unlink(probe)
-    }
-
-    /// Writes `matrix` to `path` atomically as a NumPy `.npy` file (format 1.0, `<f4`,
-    /// C order, shape `(rows, columns)`), the values bitwise.
-    /// - Throws: `CLIError.unwritableFile` naming `flag` and `path` when the write fails.
-    static func writeNPY(_ matrix: Matrix, to path: String, flag: String) throws(CLIError) {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(matrix.rows), \(matrix.columns)), }"
-        // Magic (6) + version (2) + header length (2) + header + newline: a multiple of 64 bytes.
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        let length = UInt16(header.utf8.count)
-        bytes += [UInt8(length & 0xFF), UInt8(length >> 8)]
-        bytes += Array(header.utf8)
-        bytes.reserveCapacity(bytes.count + 4 * matrix.count)
-        matrix.withUnsafeBufferPointer { values in
-            for value in values {
-                let bits = value.bitPattern.littleEndian
-                bytes += [UInt8(bits & 0xFF), UInt8((bits >> 8) & 0xFF), UInt8((bits >> 16) & 0xFF), UInt8(bits >> 24)]
-            }
-        }
-        do {
-            try AtomicFile.write(bytes, to: path)
-        } catch let error as DataError {
-            throw .unwritableFile(path: path, flag: flag, message: error.fault)
-        } catch {
-            throw .unwritableFile(path: path, flag: flag, message: "\(error)")
-        }
     }
 }

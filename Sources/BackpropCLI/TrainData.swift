@@ -28,13 +28,13 @@ struct TrainData {
                 if let testImages, let testLabels { test = try IDX.load(images: testImages, labels: testLabels) }
                 data = TrainData(train: train, test: test, trainName: trainImages, testName: testImages)
             case .npy(let trainFeatures, let trainLabels, let testFeatures, let testLabels):
-                let train = try NPYDataset.load(features: trainFeatures, labels: trainLabels)
+                let train = try loadNPY(features: trainFeatures, labels: trainLabels)
                 var test: Dataset?
-                if let testFeatures, let testLabels { test = try NPYDataset.load(features: testFeatures, labels: testLabels) }
+                if let testFeatures, let testLabels { test = try loadNPY(features: testFeatures, labels: testLabels) }
                 data = TrainData(train: train, test: test, trainName: trainFeatures, testName: testFeatures)
             case .csv(let train, let test, let labelColumn):
-                let trainSet = try CSVDataset.load(train, labelColumn: labelColumn)
-                let testSet = try test.map { try CSVDataset.load($0, labelColumn: labelColumn) }
+                let trainSet = try CSV.load(train, labelColumn: labelColumn)
+                let testSet = try test.map { try CSV.load($0, labelColumn: labelColumn) }
                 data = TrainData(train: trainSet, test: testSet, trainName: train, testName: test)
             }
         } catch let error as DataError {
@@ -65,6 +65,17 @@ struct TrainData {
             }
         }
         return data
+    }
+
+    /// A labelled data set from an NPY feature array (one sample per row; N-D arrays flattened
+    /// per sample; values as stored) and an NPY integer label array.
+    static func loadNPY(features: String, labels: String) throws -> Dataset {
+        let x = try NPY.readMatrix(features)
+        let y = try NPY.readLabels(labels)
+        guard x.rows == y.count else {
+            throw DataError(file: features, fault: "holds \(x.rows) samples but the labels file \(labels) holds \(y.count) labels")
+        }
+        return try Dataset(features: x, labels: y)
     }
 
     /// Number of classes (for labelled data: one more than the largest label of either set) or

@@ -1,3 +1,4 @@
+import Backprop
 import Foundation
 
 /// One flag of `mlp-train`: its names (the first is canonical), the name of its value
@@ -21,13 +22,13 @@ extension TrainOptions {
         FlagSpec(names: ["--test-npy"], valueName: "FEATURES,LABELS", help: "NPY test features and labels (optional)"),
         FlagSpec(names: ["--train-csv"], valueName: "FILE", help: "CSV training file: numbers, one label column"),
         FlagSpec(names: ["--test-csv"], valueName: "FILE", help: "CSV test file (optional)"),
-        FlagSpec(names: ["--label-column"], valueName: "N", help: "CSV label column, 0-based, negative from the end (default 0)"),
+        FlagSpec(names: ["--label-column"], valueName: "N", help: "CSV label column, 0-based, negative from the end (default -1, the last)"),
         FlagSpec(names: ["--validation"], valueName: "FRACTION",
                  help: "hold out the last FRACTION of the training set and report it each epoch"),
         FlagSpec(names: ["--layers"], valueName: "N,N,…",
                  help: "layer widths, inputs first (default: features,\(Defaults.hiddenLayers.map(String.init).joined(separator: ",")),classes)"),
         FlagSpec(names: ["--activation"], valueName: "NAME",
-                 help: "hidden-layer activation: \(CLINames.activationNames.joined(separator: ", ")) (default relu); the output layer is linear"),
+                 help: "hidden-layer activation: \(Activation.nameSyntax) (default relu); the output layer is linear"),
         FlagSpec(names: ["--loss"], valueName: "NAME",
                  help: "cross_entropy (softmax on the logits) or mse (against one-hot labels); default cross_entropy"),
         FlagSpec(names: ["--epochs"], valueName: "N", help: "passes over the training set (default \(Defaults.epochs))"),
@@ -71,7 +72,7 @@ extension TrainOptions {
             "",
             "Each epoch visits the training set in a new order drawn from --seed; the last, partial",
             "batch of an epoch is trained on too. --resume continues bitwise identically to an",
-            "uninterrupted run (same thread count). Ctrl-C or SIGTERM finishes the current step, saves",
+            "uninterrupted run (with any thread count). Ctrl-C or SIGTERM finishes the current step, saves",
             "a checkpoint (to --save, else \(Defaults.interruptedCheckpoint)) and exits 130 or 143.",
             "Exit status: 0 done, 1 data or runtime error, 2 usage error.",
         ]

@@ -186,7 +186,7 @@ extension TrainOptions {
             options.data = .npy(trainFeatures: train.0, trainLabels: train.1, testFeatures: testNPY?.0, testLabels: testNPY?.1)
         } else if trainCSV != nil || testCSV != nil {
             guard let train = trainCSV else { throw .missingFlag(flag: "--test-csv", requires: "--train-csv") }
-            options.data = .csv(train: train, test: testCSV, labelColumn: labelColumn ?? 0)
+            options.data = .csv(train: train, test: testCSV, labelColumn: labelColumn ?? -1)
         }
 
         if options.resumePath != nil, options.initPath != nil { throw .conflictingFlags("--init", "--resume") }
@@ -236,15 +236,15 @@ extension TrainOptions {
     }
 
     static func activation(_ value: String, flag: String) throws(CLIError) -> Activation {
-        guard let activation = CLINames.activation(value) else {
-            throw .invalidValue(flag: flag, value: value, expected: "an activation (\(CLINames.activationNames.joined(separator: ", ")))")
+        guard let activation = Activation(name: value) else {
+            throw .invalidValue(flag: flag, value: value, expected: "an activation (\(Activation.nameSyntax))")
         }
         return activation
     }
 
     static func loss(_ value: String, flag: String) throws(CLIError) -> Loss {
-        guard let loss = CLINames.loss(value) else {
-            throw .invalidValue(flag: flag, value: value, expected: "a loss (\(CLINames.lossNames.joined(separator: ", ")))")
+        guard let loss = Loss(name: value) else {
+            throw .invalidValue(flag: flag, value: value, expected: "a loss: cross_entropy or mse")
         }
         return loss
     }

@@ -86,7 +86,7 @@ struct TrainRun {
             })
 
         let outcome: TrainingSession.Outcome
-        do {
+        do throws(CLIError) {
             outcome = try session.run()
         } catch {
             reporter.clearBar()
@@ -149,11 +149,11 @@ struct TrainRun {
         }
         let activation = options.activation ?? saved?.activation ?? initial?.hiddenActivation ?? .relu
         if let saved, activation != saved.activation {
-            throw .mismatch(flag: "--activation", message: "the checkpoint \(options.resumePath!) was trained with \(CLINames.name(of: saved.activation))")
+            throw .mismatch(flag: "--activation", message: "the checkpoint \(options.resumePath!) was trained with \(saved.activation.name)")
         }
         let loss = options.loss ?? saved?.loss ?? (data.train.labels == nil ? .meanSquaredError : .softmaxCrossEntropy)
         if let saved, loss != saved.loss {
-            throw .mismatch(flag: "--loss", message: "the checkpoint \(options.resumePath!) was trained with \(CLINames.name(of: saved.loss))")
+            throw .mismatch(flag: "--loss", message: "the checkpoint \(options.resumePath!) was trained with \(saved.loss.name)")
         }
         if loss == .softmaxCrossEntropy, data.train.labels == nil {
             throw .mismatch(flag: "--loss", message: "cross_entropy needs integer class labels, but \(data.trainName) has float targets (use --loss mse)")
@@ -188,8 +188,8 @@ struct TrainRun {
                           start: TrainPosition, trainer: Trainer) {
         let samples = "\(data.train.count) training samples" + (data.validation.map { ", \($0.count) validation" } ?? "")
             + (data.test.map { ", \($0.count) test" } ?? ", no test set")
-        reporter.message("mlp-train: \(Self.list(configuration.layers)) \(CLINames.name(of: configuration.activation)) MLP "
-            + "(\(trainer.model.parameterCount) parameters), \(CLINames.name(of: configuration.loss)), \(samples); "
+        reporter.message("mlp-train: \(Self.list(configuration.layers)) \(configuration.activation.name) MLP "
+            + "(\(trainer.model.parameterCount) parameters), \(configuration.loss.name), \(samples); "
             + "\(configuration.epochs) epochs, batch \(configuration.batchSize), lr \(configuration.learningRate), "
             + "seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s")")
         if options.resumePath != nil {
@@ -204,7 +204,13 @@ struct TrainRun {
         }
         let output: Matrix
         do { output = try model.predict(test.features) } catch { throw .runtime("predicting the test set failed: \(error)") }
-        try OutputFile.writeNPY(output, to: path, flag: "--predictions-out")
+        do {
+            try NPY.write(output, to: path)
+        } catch let error as DataError {
+            throw .unwritableFile(path: path, flag: "--predictions-out", message: error.fault)
+        } catch {
+            throw .unwritableFile(path: path, flag: "--predictions-out", message: "\(error)")
+        }
         reporter.message("wrote predictions (\(output.rows)×\(output.columns) float32) to \(path)")
     }
 

@@ -70,7 +70,7 @@ final class CLIOptionsTests: XCTestCase {
                                                    ("sigmoid", .sigmoid), ("gelu", .gelu), ("identity", .identity)]
         for (name, activation) in activations {
             XCTAssertEqual(try parse(["--activation", name]).activation, activation, name)
-            XCTAssertEqual(CLINames.name(of: activation), name)
+            XCTAssertEqual(Activation(name: name), activation)
         }
         XCTAssertEqual(try parse(["--loss", "cross_entropy"]).loss, .softmaxCrossEntropy)
         XCTAssertEqual(try parse(["--loss", "mse"]).loss, .meanSquaredError)
@@ -88,7 +88,7 @@ final class CLIOptionsTests: XCTestCase {
                        .npy(trainFeatures: "x.npy", trainLabels: "y.npy", testFeatures: nil, testLabels: nil))
         XCTAssertEqual(try parse(["--train-csv", "t.csv", "--test-csv", "v.csv", "--label-column", "-1"]).data,
                        .csv(train: "t.csv", test: "v.csv", labelColumn: -1))
-        XCTAssertEqual(try parse(["--train-csv", "t.csv"]).data, .csv(train: "t.csv", test: nil, labelColumn: 0))
+        XCTAssertEqual(try parse(["--train-csv", "t.csv"]).data, .csv(train: "t.csv", test: nil, labelColumn: -1))
     }
 
     func testHelp() throws {
@@ -139,8 +139,8 @@ final class CLIOptionsTests: XCTestCase {
             (["--layers", "784,0,10"], "option --layers: '784,0,10' is not a comma-separated list of positive layer widths such as 784,256,128,10"),
             (["--layers", "784,,10"], "option --layers: '784,,10' is not a comma-separated list of positive layer widths such as 784,256,128,10"),
             (["--layers", "a,b"], "option --layers: 'a,b' is not a comma-separated list of positive layer widths such as 784,256,128,10"),
-            (["--activation", "swish"], "option --activation: 'swish' is not an activation (relu, leaky_relu, tanh, sigmoid, gelu, identity)"),
-            (["--loss", "hinge"], "option --loss: 'hinge' is not a loss (cross_entropy, mse)"),
+            (["--activation", "swish"], "option --activation: 'swish' is not an activation (identity, relu, leaky_relu[:slope], tanh, sigmoid, gelu)"),
+            (["--loss", "hinge"], "option --loss: 'hinge' is not a loss: cross_entropy or mse"),
             (["--train-npy", "x.npy"], "option --train-npy: 'x.npy' is not two paths FEATURES.npy,LABELS.npy separated by a comma"),
             (["--test-npy", "a,b,c"], "option --test-npy: 'a,b,c' is not two paths FEATURES.npy,LABELS.npy separated by a comma"),
             (["--train-csv", "t.csv", "--label-column", "first"], "option --label-column: 'first' is not an integer column index (0 is the first, -1 the last)"),
