@@ -18,8 +18,13 @@ enum OutputFile {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw .unwritableFile(path: path, flag: flag, message: "it is a directory")
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        let parent = directory.isEmpty ? "." : directory
+        // The directory as the user wrote it: everything before the last "/".
+        let parent: String
+        if let slash = path.lastIndex(of: "/") {
+            parent = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            parent = "."
+        }
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) else {
             throw .unwritableFile(path: path, flag: flag, message: "the directory \(parent) does not exist")
         }

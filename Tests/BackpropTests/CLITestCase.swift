@@ -87,8 +87,8 @@ class CLITestCase: XCTestCase {
     }
 
     /// The arguments of a small, fast run on the synthetic data in `directory`.
-    func tinyRun(_ extra: [String]) -> [String] {
-        ["--data", directory, "--layers", "\(Self.features),8,\(Self.classes)", "--batch-size", "8",
+    func tinyRun(_ extra: [String], layers: String = "\(CLITestCase.features),8,\(CLITestCase.classes)") -> [String] {
+        ["--data", directory, "--layers", layers, "--batch-size", "8",
          "--lr", "0.1", "--threads", "2", "--seed", "5", "--quiet"] + extra
     }
 

@@ -72,16 +72,16 @@ final class TrainCommandTests: CLITestCase {
 
     func testLayersThatDoNotFitTheDataAreUsageErrors() throws {
         try writeSyntheticIDX()
-        let wrongInputs = run(tinyRun(["--layers", "10,8,3"]))
+        let wrongInputs = run(tinyRun([], layers: "10,8,3"))
         XCTAssertEqual(wrongInputs.status, 2)
         XCTAssertEqual(wrongInputs.error, "mlp-train: option --layers: the first layer takes 10 inputs but the samples in "
             + "\(directory) have 16 features (see mlp-train --help)\n")
-        let tooFewOutputs = run(tinyRun(["--layers", "16,8,2"]))
+        let tooFewOutputs = run(tinyRun([], layers: "16,8,2"))
         XCTAssertEqual(tooFewOutputs.status, 2)
         XCTAssertEqual(tooFewOutputs.error, "mlp-train: option --layers: the last layer has 2 outputs but the labels in "
             + "\(directory) need 3 classes (0..<3) (see mlp-train --help)\n")
         // More outputs than classes is allowed (unused classes).
-        XCTAssertEqual(run(tinyRun(["--layers", "16,8,5", "--epochs", "1"])).status, 0)
+        XCTAssertEqual(run(tinyRun(["--epochs", "1"], layers: "16,8,5")).status, 0)
     }
 
     func testMissingDataIsADataError() {
