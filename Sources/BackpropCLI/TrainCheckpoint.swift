@@ -7,7 +7,7 @@ import Backprop
 /// Metadata written on top of `Checkpoint`'s own (`epoch` = completed epochs, `step`, `rng` =
 /// the `EpochShuffler` state from which the order of epoch `epoch + 1` is drawn):
 /// `sample_offset` (samples of epoch `epoch + 1` already trained on), `epochs`, `batch_size`,
-/// `learning_rate`, `seed`, `shuffle` (`true`/`false`), `train_samples`, `writer` (`mlp-train`).
+/// `learning_rate`, `lr_schedule`, `seed`, `shuffle` (`true`/`false`), `train_samples`, `writer` (`mlp-train`).
 struct TrainCheckpoint {
     var configuration: TrainConfiguration
     var position: TrainPosition
@@ -30,6 +30,7 @@ struct TrainCheckpoint {
             "epochs": String(configuration.epochs),
             "batch_size": String(configuration.batchSize),
             "learning_rate": "\(configuration.learningRate)",
+            "lr_schedule": configuration.schedule.rawValue,
             "seed": String(configuration.seed),
             "shuffle": configuration.shuffle ? "true" : "false",
             "train_samples": String(trainCount),
@@ -67,6 +68,9 @@ struct TrainCheckpoint {
               learningRate.isFinite, learningRate > 0 else {
             throw fault("metadata learning_rate is missing or not a positive number")
         }
+        guard let scheduleText = checkpoint.metadata["lr_schedule"], let schedule = LearningRateSchedule(rawValue: scheduleText) else {
+            throw fault("metadata lr_schedule is missing or not cosine/constant")
+        }
         guard let seedText = checkpoint.metadata["seed"], let seed = UInt64(seedText) else {
             throw fault("metadata seed is missing or not an unsigned 64-bit integer")
         }
@@ -81,7 +85,7 @@ struct TrainCheckpoint {
         let model = checkpoint.model
         let configuration = TrainConfiguration(
             layers: model.sizes, activation: hiddenActivation(of: model) ?? .relu, loss: checkpoint.loss,
-            epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed, shuffle: shuffleText == "true")
+            epochs: epochs, batchSize: batchSize, learningRate: learningRate, schedule: schedule, seed: seed, shuffle: shuffleText == "true")
         return TrainCheckpoint(configuration: configuration,
                                position: TrainPosition(epoch: checkpoint.epoch, sampleOffset: sampleOffset, shuffleState: rng),
                                state: training, trainCount: trainCount)

@@ -11,20 +11,30 @@ public struct TrainConfiguration: Sendable, Equatable {
     /// Epochs of the whole run (a resumed run counts the epochs before it).
     public var epochs: Int
     public var batchSize: Int
+    /// The base SGD learning rate `η`.
     public var learningRate: Float
+    public var schedule: LearningRateSchedule
     public var seed: UInt64
     public var shuffle: Bool
 
     public init(layers: [Int], activation: Activation, loss: Loss, epochs: Int, batchSize: Int,
-                learningRate: Float, seed: UInt64, shuffle: Bool) {
+                learningRate: Float, schedule: LearningRateSchedule, seed: UInt64, shuffle: Bool) {
         self.layers = layers
         self.activation = activation
         self.loss = loss
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
+        self.schedule = schedule
         self.seed = seed
         self.shuffle = shuffle
+    }
+
+    /// Optimizer steps in one epoch of `samples` samples: `⌈samples / batchSize⌉` (the last
+    /// batch may be partial).
+    public func stepsPerEpoch(samples: Int) -> Int {
+        let batch = min(batchSize, max(samples, 1))
+        return (samples + batch - 1) / batch
     }
 
     /// One activation per layer: `activation` for the hidden layers, `.identity` for the output.

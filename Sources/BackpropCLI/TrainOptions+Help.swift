@@ -34,6 +34,8 @@ extension TrainOptions {
         FlagSpec(names: ["--epochs"], valueName: "N", help: "passes over the training set (default \(Defaults.epochs))"),
         FlagSpec(names: ["--batch-size"], valueName: "N", help: "samples per optimizer step (default \(Defaults.batchSize))"),
         FlagSpec(names: ["--lr"], valueName: "RATE", help: "SGD learning rate (default \(Defaults.learningRate))"),
+        FlagSpec(names: ["--lr-schedule"], valueName: "NAME",
+                 help: "cosine (anneal --lr to 0 over the run, per step) or constant (default \(Defaults.schedule.rawValue))"),
         FlagSpec(names: ["--threads"], valueName: "N", help: "worker threads (default: all cores)"),
         FlagSpec(names: ["--seed"], valueName: "N", help: "seed of the initial weights and the shuffles (default \(Defaults.seed))"),
         FlagSpec(names: ["--steps"], valueName: "N", help: "stop after N optimizer steps in all (resumed runs count earlier steps)"),

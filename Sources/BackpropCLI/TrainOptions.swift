@@ -24,9 +24,10 @@ public struct TrainOptions: Equatable, Sendable {
     public enum Defaults {
         /// The hidden layer widths between the data's feature count and its class count.
         public static let hiddenLayers = [256, 128]
-        public static let epochs = 10
-        public static let batchSize = 32
-        public static let learningRate: Float = 0.05
+        public static let epochs = 30
+        public static let batchSize = 128
+        public static let learningRate: Float = 0.3
+        public static let schedule = LearningRateSchedule.cosine
         public static let seed: UInt64 = 1
         /// Where Ctrl-C / SIGTERM saves when there is no `--save`.
         public static let interruptedCheckpoint = "mlp-train-interrupted.safetensors"
@@ -41,6 +42,7 @@ public struct TrainOptions: Equatable, Sendable {
     public var epochs: Int?
     public var batchSize: Int?
     public var learningRate: Float?
+    public var schedule: LearningRateSchedule?
     /// Worker threads; `nil` means all cores.
     public var threads: Int?
     public var seed: UInt64?
@@ -140,6 +142,11 @@ extension TrainOptions {
                     throw .invalidValue(flag: name, value: value, expected: "a positive finite number")
                 }
                 options.learningRate = lr
+            case "--lr-schedule":
+                guard let schedule = LearningRateSchedule(rawValue: value) else {
+                    throw .invalidValue(flag: name, value: value, expected: "a schedule: cosine or constant")
+                }
+                options.schedule = schedule
             case "--seed":
                 guard let seed = UInt64(value) else {
                     throw .invalidValue(flag: name, value: value, expected: "a non-negative integer below 2^64")

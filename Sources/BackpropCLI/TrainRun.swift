@@ -163,6 +163,7 @@ struct TrainRun {
             epochs: options.epochs ?? saved?.epochs ?? TrainOptions.Defaults.epochs,
             batchSize: options.batchSize ?? saved?.batchSize ?? TrainOptions.Defaults.batchSize,
             learningRate: options.learningRate ?? saved?.learningRate ?? TrainOptions.Defaults.learningRate,
+            schedule: options.schedule ?? saved?.schedule ?? TrainOptions.Defaults.schedule,
             seed: options.seed ?? saved?.seed ?? TrainOptions.Defaults.seed,
             shuffle: options.shuffle ?? saved?.shuffle ?? true)
     }
@@ -190,7 +191,8 @@ struct TrainRun {
             + (data.test.map { ", \($0.count) test" } ?? ", no test set")
         reporter.message("mlp-train: \(Self.list(configuration.layers)) \(configuration.activation.name) MLP "
             + "(\(trainer.model.parameterCount) parameters), \(configuration.loss.name), \(samples); "
-            + "\(configuration.epochs) epochs, batch \(configuration.batchSize), lr \(configuration.learningRate), "
+            + "\(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), batch \(configuration.batchSize), "
+            + "lr \(configuration.learningRate) \(configuration.schedule.rawValue), "
             + "seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s")")
         if options.resumePath != nil {
             reporter.message("resuming at step \(trainer.stepCount): epoch \(start.epoch + 1), sample \(start.sampleOffset)")

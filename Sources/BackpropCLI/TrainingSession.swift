@@ -60,6 +60,7 @@ final class TrainingSession {
         var tail = remainder > 0
             ? BatchBuffer(rows: remainder, featureCount: train.featureCount, targetColumns: targetColumns) : nil
         var order = [Int](0..<count)
+        let totalSteps = configuration.epochs * configuration.stepsPerEpoch(samples: count)
         let clock = ContinuousClock()
 
         while position.epoch < configuration.epochs {
@@ -78,6 +79,8 @@ final class TrainingSession {
             while position.sampleOffset < count {
                 if let outcome = try stopBeforeStep() { return outcome }
                 let rows = min(batchSize, count - position.sampleOffset)
+                trainer.optimizer = SGD(learningRate: configuration.schedule.rate(
+                    base: configuration.learningRate, step: trainer.stepCount, totalSteps: totalSteps))
                 let loss: Float
                 if rows == batchSize {
                     loss = try step(&full, order: order)

@@ -34,7 +34,7 @@ final class CLIOptionsTests: XCTestCase {
     func testEveryHyperparameterFlag() throws {
         let options = try parse([
             "--layers", "784,64,10", "--activation", "tanh", "--loss", "mse", "--epochs", "3",
-            "--batch-size", "17", "--lr", "0.25", "--threads", "2", "--seed", "18446744073709551615",
+            "--batch-size", "17", "--lr", "0.25", "--lr-schedule", "constant", "--threads", "2", "--seed", "18446744073709551615",
             "--steps", "9", "--no-shuffle", "--validation", "0.2", "--init", "w.safetensors",
             "--save", "out.safetensors", "--predictions-out", "p.npy", "--json", "--quiet",
         ])
@@ -44,6 +44,7 @@ final class CLIOptionsTests: XCTestCase {
         XCTAssertEqual(options.epochs, 3)
         XCTAssertEqual(options.batchSize, 17)
         XCTAssertEqual(options.learningRate, 0.25)
+        XCTAssertEqual(options.schedule, .constant)
         XCTAssertEqual(options.threads, 2)
         XCTAssertEqual(options.seed, UInt64.max)
         XCTAssertEqual(options.maxSteps, 9)
@@ -130,6 +131,7 @@ final class CLIOptionsTests: XCTestCase {
             (["--lr", "0"], "option --lr: '0' is not a positive finite number"),
             (["--lr", "inf"], "option --lr: 'inf' is not a positive finite number"),
             (["--lr", "nan"], "option --lr: 'nan' is not a positive finite number"),
+            (["--lr-schedule", "step"], "option --lr-schedule: 'step' is not a schedule: cosine or constant"),
             (["--seed", "-1"], "option --seed: '-1' is not a non-negative integer below 2^64"),
             (["--seed", "18446744073709551616"], "option --seed: '18446744073709551616' is not a non-negative integer below 2^64"),
             (["--validation", "1"], "option --validation: '1' is not a fraction between 0 and 1 (exclusive)"),

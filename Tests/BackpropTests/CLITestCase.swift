@@ -98,6 +98,25 @@ class CLITestCase: XCTestCase {
         return tensors.mapValues { $0.values.map(\.bitPattern) }
     }
 
+    /// Asserts that two safetensors files hold the same tensors, bitwise, naming the first difference.
+    func assertSameTensors(_ a: String, _ b: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = try tensorBits(a), y = try tensorBits(b)
+        XCTAssertEqual(x.keys.sorted(), y.keys.sorted(), file: file, line: line)
+        for name in x.keys.sorted() {
+            guard let u = x[name], let v = y[name] else { continue }
+            if u != v {
+                let index = zip(u, v).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(u.count, v.count)
+                XCTFail("\(name) differs at element \(index) of \(u.count)", file: file, line: line)
+                return
+            }
+        }
+    }
+
+    /// Whether two safetensors files hold bitwise the same tensors.
+    func sameTensors(_ a: String, _ b: String) throws -> Bool {
+        try tensorBits(a) == tensorBits(b)
+    }
+
     /// The metadata of a safetensors file.
     func metadata(_ file: String) throws -> [String: String] {
         try Safetensors.read(file).metadata

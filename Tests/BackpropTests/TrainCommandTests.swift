@@ -1,4 +1,5 @@
 import Backprop
+import CAllocationCounter
 @testable import BackpropCLI
 import Foundation
 import XCTest
@@ -144,17 +145,33 @@ final class TrainCommandTests: CLITestCase {
 
     // MARK: - Resume
 
-    /// Two epochs straight, and 1 epoch + resume + 1 epoch, give bitwise the same weights.
+    /// Two epochs straight, and 1 epoch + resume + 1 epoch, give bitwise the same weights
+    /// (with a constant learning rate: the cosine schedule spans the run's epochs, so a run of
+    /// `--epochs 1` anneals differently from the first epoch of `--epochs 2`).
     func testResumeAfterAnEpochIsBitwiseIdentical() throws {
         try writeSyntheticIDX()
         let straight = path("straight.safetensors"), split = path("split.safetensors")
-        XCTAssertEqual(run(tinyRun(["--epochs", "2", "--save", straight])).status, 0)
-        XCTAssertEqual(run(tinyRun(["--epochs", "1", "--save", split])).status, 0)
-        XCTAssertNotEqual(try tensorBits(split), try tensorBits(straight), "one epoch must differ from two")
+        XCTAssertEqual(run(tinyRun(["--epochs", "2", "--save", straight, "--lr-schedule", "constant"])).status, 0)
+        XCTAssertEqual(run(tinyRun(["--epochs", "1", "--save", split, "--lr-schedule", "constant"])).status, 0)
+        XCTAssertFalse(try sameTensors(split, straight), "one epoch must differ from two")
         let resumed = run(["--data", directory, "--resume", split, "--epochs", "2", "--save", split, "--quiet", "--threads", "2"])
         XCTAssertEqual(resumed.status, 0, resumed.error)
-        XCTAssertEqual(try tensorBits(split), try tensorBits(straight))
+        try assertSameTensors(split, straight)
         XCTAssertEqual(try metadata(split)["step"], try metadata(straight)["step"])
+    }
+
+    /// With the cosine schedule: a 2-epoch run stopped at the end of epoch 1 (--steps), then
+    /// resumed, equals the straight run; the checkpoint carries the schedule and epoch count.
+    func testResumeAtAnEpochBoundaryWithCosineIsBitwiseIdentical() throws {
+        try writeSyntheticIDX()
+        let straight = path("straight.safetensors"), split = path("split.safetensors")
+        XCTAssertEqual(run(tinyRun(["--epochs", "2", "--save", straight])).status, 0)
+        XCTAssertEqual(run(tinyRun(["--epochs", "2", "--steps", "12", "--save", split, "--json"])).outputLines.count, 1)
+        XCTAssertEqual(try metadata(split)["epoch"], "1")
+        XCTAssertEqual(try metadata(split)["sample_offset"], "0")
+        let resumed = run(["--data", directory, "--resume", split, "--save", split, "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.error)
+        try assertSameTensors(split, straight)
     }
 
     /// Stopped by --steps in the middle of an epoch, then resumed: the same weights as a run
@@ -168,7 +185,7 @@ final class TrainCommandTests: CLITestCase {
         let resumed = run(["--data", directory, "--resume", split, "--save", split, "--quiet", "--threads", "2", "--json"])
         XCTAssertEqual(resumed.status, 0, resumed.error)
         XCTAssertEqual(resumed.outputLines.count, 1, "only epoch 2 remains")
-        XCTAssertEqual(try tensorBits(split), try tensorBits(straight))
+        try assertSameTensors(split, straight)
     }
 
     func testResumeRefusesADifferentArchitecture() throws {
@@ -240,5 +257,170 @@ final class TrainCommandTests: CLITestCase {
         let model = try TrainCheckpoint.readModel(save).model
         let test = try IDX.load(images: path("t10k-images-idx3-ubyte"), labels: path("t10k-labels-idx1-ubyte"))
         XCTAssertEqual(try model.predict(test.features).values.map(\.bitPattern), written.values.map(\.bitPattern))
+    }
+}
+
+/// Data sources other than an MNIST directory, losses, validation, threads, allocation.
+final class TrainCommandSourceTests: CLITestCase {
+    /// Writes a 1-D int64 NPY label file.
+    private func writeNPYLabels(_ labels: [Int], to file: String) throws {
+        var header = "{'descr': '<i8', 'fortran_order': False, 'shape': (\(labels.count),), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        for label in labels { bytes += withUnsafeBytes(of: Int64(label).littleEndian, Array.init) }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+    }
+
+    /// The synthetic IDX data as a data set.
+    private func synthetic(_ prefix: String) throws -> Dataset {
+        try IDX.load(images: path("\(prefix)-images-idx\(3)-ubyte"), labels: path("\(prefix)-labels-idx1-ubyte"))
+    }
+
+    func testNPYSource() throws {
+        try writeSyntheticIDX()
+        for prefix in ["train", "t10k"] {
+            let data = try synthetic(prefix)
+            try NPY.write(data.features, to: path("\(prefix)-x.npy"))
+            try writeNPYLabels(data.labels!, to: path("\(prefix)-y.npy"))
+        }
+        var arguments = tinyRun(["--epochs", "2", "--json"])
+        arguments.replaceSubrange(0..<2, with: ["--train-npy", path("train-x.npy") + "," + path("train-y.npy"),
+                                               "--test-npy", path("t10k-x.npy") + "," + path("t10k-y.npy")])
+        let result = run(arguments)
+        XCTAssertEqual(result.status, 0, result.error)
+        XCTAssertEqual(result.outputLines.count, 2)
+        // The same samples through IDX give the same numbers.
+        let idx = run(tinyRun(["--epochs", "2", "--json"]))
+        XCTAssertEqual(idx.status, 0, idx.error)
+        func losses(_ r: Result) throws -> [Double] {
+            try r.outputLines.map { line in
+                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return try XCTUnwrap(object["test_loss"] as? Double)
+            }
+        }
+        XCTAssertEqual(try losses(result), try losses(idx))
+
+        let mismatch = run(["--train-npy", path("train-x.npy") + "," + path("t10k-y.npy"), "--quiet"])
+        XCTAssertEqual(mismatch.status, 1)
+        XCTAssertEqual(mismatch.error, "mlp-train: \(path("train-x.npy")): holds 90 samples but the labels file "
+            + "\(path("t10k-y.npy")) holds 30 labels\n")
+    }
+
+    func testCSVSourceWithLabelColumn() throws {
+        try writeSyntheticIDX()
+        for prefix in ["train", "t10k"] {
+            let data = try synthetic(prefix)
+            var text = ""
+            for i in 0..<data.count {
+                text += "\(data.labels![i])," + data.features.row(i).map { "\($0)" }.joined(separator: ",") + "\n"
+            }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path("\(prefix).csv")))
+        }
+        let result = run(["--train-csv", path("train.csv"), "--test-csv", path("t10k.csv"), "--label-column", "0",
+                          "--epochs", "2", "--layers", "16,8,3", "--batch-size", "8", "--json", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.error)
+        XCTAssertEqual(result.outputLines.count, 2)
+        // With the default label column (the last), a pixel column is read as the label.
+        let wrong = run(["--train-csv", path("train.csv"), "--layers", "16,8,3", "--quiet"])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.error.hasPrefix("mlp-train: \(path("train.csv")): "), wrong.error)
+    }
+
+    func testMeanSquaredErrorOnOneHotLabels() throws {
+        try writeSyntheticIDX()
+        let result = run(tinyRun(["--epochs", "8", "--loss", "mse", "--json"]))
+        XCTAssertEqual(result.status, 0, result.error)
+        let objects = try result.outputLines.map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let first = try XCTUnwrap(objects.first?["test_loss"] as? Double)
+        let last = try XCTUnwrap(objects.last?["test_loss"] as? Double)
+        XCTAssertLessThan(last, first, "MSE training must reduce the test MSE")
+        XCTAssertNotNil(objects.last?["test_accuracy"] as? Double)
+    }
+
+    func testValidationHoldOutIsReported() throws {
+        try writeSyntheticIDX()
+        let result = run(tinyRun(["--epochs", "1", "--validation", "0.2", "--json"]))
+        XCTAssertEqual(result.status, 0, result.error)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.outputLines[0].utf8)) as? [String: Any])
+        XCTAssertNotNil(object["validation_loss"] as? Double)
+        XCTAssertNotNil(object["validation_accuracy"] as? Double)
+        XCTAssertEqual(object["step"] as? Int, 9, "72 training samples in batches of 8")
+        let none = run(tinyRun(["--epochs", "1", "--validation", "0.001"]))
+        XCTAssertEqual(none.status, 2)
+        XCTAssertTrue(none.error.contains("option --validation: '0.001' is not a fraction that holds out at least one"), none.error)
+    }
+
+    func testThreadCountDoesNotChangeTheWeights() throws {
+        try writeSyntheticIDX()
+        let one = path("one.safetensors"), two = path("two.safetensors")
+        var arguments = tinyRun(["--epochs", "2", "--save", one])
+        arguments[arguments.firstIndex(of: "--threads")! + 1] = "1"
+        XCTAssertEqual(run(arguments).status, 0)
+        XCTAssertEqual(run(tinyRun(["--epochs", "2", "--save", two])).status, 0)
+        try assertSameTensors(one, two)
+    }
+
+    func testNoShuffleAndSeedChangeTheOrder() throws {
+        try writeSyntheticIDX()
+        let a = path("a.safetensors"), b = path("b.safetensors"), c = path("c.safetensors")
+        XCTAssertEqual(run(tinyRun(["--epochs", "1", "--save", a])).status, 0)
+        XCTAssertEqual(run(tinyRun(["--epochs", "1", "--save", b, "--no-shuffle"])).status, 0)
+        XCTAssertFalse(try sameTensors(a, b), "file order must differ from the shuffled order")
+        // --no-shuffle: epochs visit file order, so the order does not depend on the seed's shuffle stream.
+        XCTAssertEqual(try metadata(b)["shuffle"], "false")
+        XCTAssertEqual(run(tinyRun(["--epochs", "1", "--save", c])).status, 0)
+        try assertSameTensors(a, c)
+    }
+
+    func testSchedules() {
+        XCTAssertEqual(LearningRateSchedule.constant.rate(base: 0.3, step: 50, totalSteps: 100), 0.3)
+        XCTAssertEqual(LearningRateSchedule.cosine.rate(base: 0.3, step: 0, totalSteps: 100), 0.3)
+        XCTAssertEqual(LearningRateSchedule.cosine.rate(base: 0.3, step: 50, totalSteps: 100), 0.15, accuracy: 1e-7)
+        XCTAssertEqual(LearningRateSchedule.cosine.rate(base: 0.3, step: 25, totalSteps: 100),
+                       Float(0.3 * 0.5 * (1 + 0.5.squareRoot())), accuracy: 1e-7)
+        XCTAssertEqual(LearningRateSchedule.cosine.rate(base: 0.3, step: 100, totalSteps: 100), 0, accuracy: 1e-9)
+        XCTAssertEqual(LearningRateSchedule.cosine.rate(base: 0.3, step: 150, totalSteps: 100), 0, accuracy: 1e-9)
+    }
+
+    func testConstantAndCosineScheduleDiffer() throws {
+        try writeSyntheticIDX()
+        let cosine = path("cos.safetensors"), constant = path("const.safetensors")
+        XCTAssertEqual(run(tinyRun(["--epochs", "2", "--save", cosine])).status, 0)
+        XCTAssertEqual(run(tinyRun(["--epochs", "2", "--save", constant, "--lr-schedule", "constant"])).status, 0)
+        XCTAssertFalse(try sameTensors(cosine, constant))
+        XCTAssertEqual(try metadata(constant)["lr_schedule"], "constant")
+        XCTAssertEqual(try metadata(cosine)["lr_schedule"], "cosine")
+    }
+
+    func testTerminalProgressBarIsRedrawnInPlace() throws {
+        try writeSyntheticIDX()
+        let (console, text) = Console.capturing(errorIsTerminal: true)
+        var arguments = tinyRun(["--epochs", "2"])
+        arguments.removeAll { $0 == "--quiet" }
+        XCTAssertEqual(TrainCommand.main(arguments, console: console, catchSignals: false), 0)
+        let error = text.standardError
+        XCTAssertTrue(error.contains("\r\u{1B}[Kepoch 1/2 ["), error)
+        XCTAssertTrue(error.contains("samples/s  loss "), error)
+        XCTAssertTrue(error.contains("ETA "), error)
+        XCTAssertTrue(error.hasSuffix("\r\u{1B}[K"), "the bar is erased before the epoch line")
+        XCTAssertEqual(text.standardOutput.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.count, 2)
+    }
+
+    func testTrainingStepsDoNotAllocate() throws {
+        try writeSyntheticIDX()
+        func allocations(steps: Int) -> UInt64 {
+            bp_allocation_counting(1)
+            let before = bp_allocation_count()
+            let result = run(tinyRun(["--epochs", "1", "--steps", "\(steps)"]))
+            let after = bp_allocation_count()
+            bp_allocation_counting(0)
+            XCTAssertEqual(result.status, 0, result.error)
+            return after - before
+        }
+        _ = allocations(steps: 2)  // first use of lazily created state
+        let few = allocations(steps: 2), many = allocations(steps: 10)
+        XCTAssertEqual(many, few, "8 more training steps must not allocate")
     }
 }
