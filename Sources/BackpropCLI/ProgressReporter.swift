@@ -2,7 +2,7 @@
 ///
 /// - On a terminal (standard error is a TTY): one progress bar line on standard error,
 ///   redrawn in place with `\r` at most every `terminalInterval` seconds, with samples/s,
-///   the running training loss of the epoch and the epoch's ETA.
+///   the running training loss of the epoch and the run's ETA (at the epoch's rate so far).
 /// - Otherwise: a plain progress line on standard error after the run's first step and then
 ///   at most every `plainInterval` seconds.
 /// - At each epoch end: the human line (`EpochReport.humanLine`) on standard output, or with
@@ -61,7 +61,9 @@ final class ProgressReporter {
         printedFirstLine = true
         let elapsed = seconds(now - epochStart)
         let rate = elapsed > 0 ? Double(done - startSamples) / elapsed : 0
-        let eta = rate > 0 ? Double(epochSamples - done) / rate : .infinity
+        // The whole run's ETA at this epoch's rate: the rest of this epoch and the epochs after it.
+        let remaining = Double(epochSamples - done) + Double(max(totalEpochs - epoch, 0)) * Double(epochSamples)
+        let eta = rate > 0 ? remaining / rate : .infinity
         let percent = epochSamples > 0 ? Double(done) / Double(epochSamples) : 1
         var line = "epoch \(epoch)/\(totalEpochs) "
         if console.errorIsTerminal {
