@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -8,53 +7,66 @@ import Darwin
 #endif
 import Synchronization
 
+/// The signal number the handler received (SIGINT or SIGTERM), or 0. Only the signal handler
+/// writes it; the training loop reads it between steps.
+private let pendingSignal = Atomic<Int32>(0)
+
+/// The handler `sigaction` installs: records the first signal and returns. Nothing else happens
+/// in signal context, except that a second signal restores the default action and re-raises
+/// it (both async-signal-safe), ending the process at once for a user who does not want to
+/// wait for the checkpoint.
+private func recordSignal(_ number: Int32) {
+    let (exchanged, _) = pendingSignal.compareExchange(expected: 0, desired: number, ordering: .sequentiallyConsistent)
+    if !exchanged {
+        _ = signal(number, SIG_DFL)
+        _ = raise(number)
+    }
+}
+
 /// Turns SIGINT and SIGTERM into a flag the training loop polls between steps.
 ///
-/// While started, the signals' default action is replaced: a `DispatchSource` receives each
-/// one on a dispatch queue (never in signal-handler context) and stores its number in an
-/// `Atomic`. The first signal only sets the flag, so the current step finishes and a
-/// checkpoint is saved; a second SIGINT or SIGTERM restores the default action and re-raises
-/// it, ending the process at once for a user who does not want to wait. `stop()` restores the
-/// default actions.
+/// `start()` installs a `sigaction` handler for both signals that only stores the signal's
+/// number in an `Atomic` (the handler is armed when `start()` returns, so no early signal is
+/// lost); the loop reads it with `receivedSignal` before each step, so the current step
+/// finishes and a checkpoint is saved. A second signal ends the process at once with the
+/// signal's default action. `stop()` restores the previous actions. One monitor at a time.
 final class InterruptMonitor: @unchecked Sendable {
-    /// The signal received (SIGINT or SIGTERM), or 0. Read with `receivedSignal`.
-    private let received = Atomic<Int32>(0)
     // Written only by start() and stop(), which are called from one thread.
-    private var sources: [any DispatchSourceSignal] = []
+    private var previous: [(Int32, sigaction)] = []
 
     init() {}
 
     /// The first signal received since `start()`, or `nil`.
     var receivedSignal: Int32? {
-        let s = received.load(ordering: .acquiring)
+        let s = pendingSignal.load(ordering: .sequentiallyConsistent)
         return s == 0 ? nil : s
     }
 
     /// Starts catching SIGINT and SIGTERM.
     func start() {
-        guard sources.isEmpty else { return }
+        guard previous.isEmpty else { return }
+        pendingSignal.store(0, ordering: .sequentiallyConsistent)
         for number in [SIGINT, SIGTERM] {
-            _ = signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in
-                let (exchanged, _) = self.received.compareExchange(expected: 0, desired: number, ordering: .acquiringAndReleasing)
-                if !exchanged {
-                    // A second signal: give up at once, with the signal's own exit status.
-                    _ = signal(number, SIG_DFL)
-                    raise(number)
-                }
-            }
-            source.resume()
-            sources.append(source)
+            var action = sigaction()
+            #if canImport(Darwin)
+            action.__sigaction_u.__sa_handler = { recordSignal($0) }
+            #else
+            action.__sigaction_handler.sa_handler = { recordSignal($0) }
+            #endif
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            var old = sigaction()
+            if sigaction(number, &action, &old) == 0 { previous.append((number, old)) }
         }
     }
 
-    /// Stops catching the signals and restores their default actions.
+    /// Stops catching the signals and restores the actions they had before `start()`.
     func stop() {
-        for source in sources { source.cancel() }
-        sources.removeAll()
-        _ = signal(SIGINT, SIG_DFL)
-        _ = signal(SIGTERM, SIG_DFL)
+        for (number, old) in previous {
+            var action = old
+            _ = sigaction(number, &action, nil)
+        }
+        previous.removeAll()
     }
 
     /// The exit status of a process ended by `signal`: 128 + its number (130 for SIGINT, 143 for SIGTERM).

@@ -118,3 +118,27 @@ final class MLPTrainProcessTests: CLITestCase {
         XCTAssertEqual(text, "mlp-train: option --epochs: 'many' is not a positive integer (see mlp-train --help)\n")
     }
 }
+
+/// The signal flag in-process: armed as soon as `start()` returns.
+final class CLIInterruptMonitorTests: XCTestCase {
+    func testSignalsSetTheFlagAndStopRestoresTheActions() {
+        let monitor = InterruptMonitor()
+        monitor.start()
+        XCTAssertNil(monitor.receivedSignal)
+        raise(SIGTERM)  // delivered to this thread before raise returns
+        XCTAssertEqual(monitor.receivedSignal, SIGTERM)
+        monitor.stop()
+        var current = sigaction()
+        sigaction(SIGTERM, nil, &current)
+        XCTAssertEqual(unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self),
+                       unsafeBitCast(SIG_DFL, to: Int.self), "stop() restores the default action")
+
+        monitor.start()
+        XCTAssertNil(monitor.receivedSignal, "start() clears an earlier signal")
+        raise(SIGINT)
+        XCTAssertEqual(monitor.receivedSignal, SIGINT)
+        monitor.stop()
+        XCTAssertEqual(InterruptMonitor.exitStatus(for: SIGINT), 130)
+        XCTAssertEqual(InterruptMonitor.exitStatus(for: SIGTERM), 143)
+    }
+}
