@@ -132,6 +132,9 @@ final class SafetensorsTests: DataTestCase {
         try assertRejected("[1, 2]", "must start with '{'")
         try assertRejected("{\"a\": ", "not valid JSON")
         try assertRejected("{\"\u{FFFD}\": garbage}", "not valid JSON")
+        // Deeply nested JSON is refused without exhausting the stack.
+        try assertRejected("{\"a\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}",
+                           "not valid JSON")
         // Duplicate names: the first entry's bytes are left uncovered.
         try assertRejected(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
                            "not covered")

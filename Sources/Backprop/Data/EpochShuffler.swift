@@ -11,7 +11,8 @@ public struct EpochShuffler: Sendable, Hashable {
     /// The generator's state (`SplitMix64.state`); set it to resume a saved sequence.
     public var state: UInt64
 
-    /// A shuffler for `count` samples (0 gives empty epochs) whose first epoch is determined by `seed`.
+    /// A shuffler for `count` samples (0 gives empty epochs) whose first epoch is determined by
+    /// `seed`. A negative `count` is a programming error and traps.
     public init(count: Int, seed: UInt64) {
         precondition(count >= 0, "EpochShuffler count must be non-negative")
         self.count = count
