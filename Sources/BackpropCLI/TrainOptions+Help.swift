@@ -57,9 +57,8 @@ extension TrainOptions {
             "usage: mlp-train [options]",
             "",
             "Trains a multilayer perceptron with backpropagation and SGD on all cores.",
-            "With no options: \(Defaults.hiddenLayers.count + 2)-layer ReLU MLP 784,"
-                + Defaults.hiddenLayers.map(String.init).joined(separator: ",")
-                + ",10 on Fashion-MNIST (\(defaultDataDirectory)).",
+            "With no options: a 784-" + Defaults.hiddenLayers.map(String.init).joined(separator: "-")
+                + "-10 ReLU MLP on Fashion-MNIST (\(defaultDataDirectory)).",
             "",
             "options:",
         ]
@@ -74,7 +73,9 @@ extension TrainOptions {
             "",
             "Each epoch visits the training set in a new order drawn from --seed; the last, partial",
             "batch of an epoch is trained on too. --resume continues bitwise identically to an",
-            "uninterrupted run (with any thread count). Ctrl-C or SIGTERM finishes the current step, saves",
+            "uninterrupted run (with any thread count): give the same data flags; the architecture and",
+            "hyperparameters come from the checkpoint (flags given override them; with the cosine schedule,",
+            "changing --epochs changes the rest of the schedule). Ctrl-C or SIGTERM finishes the current step, saves",
             "a checkpoint (to --save, else \(Defaults.interruptedCheckpoint)) and exits 130 or 143.",
             "Exit status: 0 done, 1 data or runtime error, 2 usage error.",
         ]

@@ -67,6 +67,10 @@ struct TrainRun {
         }
 
         announce(configuration, data: data, threads: threads, start: start, trainer: trainer)
+        if start.epoch >= configuration.epochs {
+            reporter.message("the checkpoint has completed all \(configuration.epochs) epochs: nothing to train "
+                + "(give a larger --epochs to continue)")
+        }
         let interrupts = catchSignals ? InterruptMonitor() : nil
         interrupts?.start()
         defer { interrupts?.stop() }

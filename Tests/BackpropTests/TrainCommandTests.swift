@@ -188,6 +188,17 @@ final class TrainCommandTests: CLITestCase {
         try assertSameTensors(split, straight)
     }
 
+    func testResumingACompletedRunTrainsNothing() throws {
+        try writeSyntheticIDX()
+        let save = path("done.safetensors")
+        XCTAssertEqual(run(tinyRun(["--epochs", "1", "--save", save])).status, 0)
+        let before = try bytes(save)
+        let result = run(["--data", directory, "--resume", save, "--save", save])
+        XCTAssertEqual(result.status, 0, result.error)
+        XCTAssertTrue(result.output.contains("the checkpoint has completed all 1 epochs: nothing to train"), result.output)
+        XCTAssertEqual(try bytes(save), before)
+    }
+
     func testResumeRefusesADifferentArchitecture() throws {
         try writeSyntheticIDX()
         let save = path("a.safetensors")
