@@ -24,7 +24,7 @@ public struct TrainOptions: Equatable, Sendable {
     public enum Defaults {
         /// The hidden layer widths between the data's feature count and its class count.
         public static let hiddenLayers = [256, 128]
-        public static let epochs = 30
+        public static let epochs = 20
         public static let batchSize = 128
         public static let learningRate: Float = 0.3
         public static let schedule = LearningRateSchedule.cosine
