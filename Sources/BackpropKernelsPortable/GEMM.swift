@@ -22,12 +22,19 @@ public func gemm(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
         applyEpilogue(p.epilogue, rows: 0..<p.m, columns: 0..<p.n, c: p.c, ldc: p.cLeadingDimension)
         return
     }
-    if p.n <= Blocking.nr / 2 && p.m > p.n {
-        // Few columns (an output layer): tiles of Cᵀ = op(B)ᵀ·op(A)ᵀ fill the registers better.
+    if p.m > p.n && roundUp(p.n, to: Blocking.mr) < roundUp(p.n, to: Blocking.nr) {
+        // Few columns (an output layer): `n` pads less as tile rows than as tile columns, so
+        // tiles of Cᵀ = op(B)ᵀ·op(A)ᵀ waste fewer multiply-adds.
         blockedProduct(TiledProduct(transposing: p), workspace: workspace)
     } else {
         blockedProduct(TiledProduct(p), workspace: workspace)
     }
+}
+
+/// `x` rounded up to a multiple of `multiple`.
+@inline(__always)
+private func roundUp(_ x: Int, to multiple: Int) -> Int {
+    (x &+ multiple &- 1) / multiple &* multiple
 }
 
 /// The product the loops tile: `p` itself, or its transpose `Cᵀ = op(B)ᵀ·op(A)ᵀ` (then `m`
