@@ -22,9 +22,10 @@ public func gemm(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
         applyEpilogue(p.epilogue, rows: 0..<p.m, columns: 0..<p.n, c: p.c, ldc: p.cLeadingDimension)
         return
     }
-    if p.m > p.n && roundUp(p.n, to: Blocking.mr) < roundUp(p.n, to: Blocking.nr) {
-        // Few columns (an output layer): `n` pads less as tile rows than as tile columns, so
-        // tiles of Cᵀ = op(B)ᵀ·op(A)ᵀ waste fewer multiply-adds.
+    if p.n < Blocking.nr && p.m > p.n && roundUp(p.n, to: Blocking.mr) < Blocking.nr {
+        // Fewer columns than one tile (an output layer), which pad less as tile rows: tiles
+        // of Cᵀ = op(B)ᵀ·op(A)ᵀ waste fewer multiply-adds (but are stored transposed, so
+        // this does not pay for wide products).
         blockedProduct(TiledProduct(transposing: p), workspace: workspace)
     } else {
         blockedProduct(TiledProduct(p), workspace: workspace)
