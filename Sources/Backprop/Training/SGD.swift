@@ -1,19 +1,116 @@
-/// Plain stochastic gradient descent: `W ← W − η·dLoss/dW`, `b ← b − η·dLoss/db`.
+/// Stochastic gradient descent, optionally with momentum, Nesterov momentum, dampening and
+/// weight decay, with PyTorch's `torch.optim.SGD` semantics.
 ///
-/// No state and no norms; each element is updated on its own, so results do not depend on
-/// how the trainer splits the parameters.
+/// For each parameter `w` with gradient `g` (after clipping, `g ← c·g`), at step `t` with the
+/// scheduled rate `η_t`, momentum `μ`, dampening `d` and weight decay `λ`:
+/// 1. decay: `.l2`: `g ← g + λ·w`; `.decoupled`: `w ← w·(1 − η_t·λ)`;
+/// 2. momentum (`μ > 0`): `v ← g` at step 1, else `v ← μ·v + (1 − d)·g`; then
+///    `g ← g + μ·v` (Nesterov) or `g ← v`;
+/// 3. `w ← w − η_t·g`.
+///
+/// Plain SGD (`SGD(learningRate:)`) is `w ← w − η·g`: no state and no norms. With momentum,
+/// one state float per parameter holds `v`. "Step 1" is the trainer's first step: an
+/// optimizer installed later starts from `v = 0`, so its first update is `v ← (1 − d)·g`.
+/// Each element is updated on its own, so results do not depend on how the trainer splits
+/// the parameters.
 public struct SGD: Optimizer {
-    /// `η`.
+    /// `η`, the base learning rate (the schedule multiplies it).
     public var learningRate: Float
+    /// `μ` (0: no momentum).
+    public private(set) var momentum: Float = 0
+    /// `d`, the dampening of the momentum.
+    public private(set) var dampening: Float = 0
+    /// Nesterov momentum.
+    public private(set) var nesterov = false
+    /// `λ`.
+    public private(set) var weightDecay: Float = 0
+    /// How `λ` is applied.
+    public private(set) var weightDecayMode = WeightDecayMode.l2
+    /// Whether biases are decayed too (PyTorch's default, `true`).
+    public private(set) var decaysBiases = true
+    /// The learning-rate schedule.
+    public private(set) var schedule = LearningRateSchedule.constant
+    /// Clipping by global gradient norm, or `nil`.
+    public private(set) var clipping: GradientClipping?
 
-    /// SGD with learning rate `η = learningRate`.
+    /// Plain SGD with learning rate `η = learningRate`.
     public init(learningRate: Float) { self.learningRate = learningRate }
 
-    public var stateCountPerParameter: Int { 0 }
+    /// SGD with momentum and the other options (PyTorch's defaults where omitted).
+    /// - Throws: `BackpropError.invalidConfiguration` naming the parameter when `learningRate`
+    ///   is not finite; `momentum` or `dampening` is outside `[0, 1)`; `weightDecay` is
+    ///   negative; or `nesterov` is set without momentum or with dampening (as PyTorch).
+    public init(learningRate: Float, momentum: Float, dampening: Float = 0, nesterov: Bool = false,
+                weightDecay: Float = 0, weightDecayMode: WeightDecayMode = .l2, decaysBiases: Bool = true,
+                schedule: LearningRateSchedule = .constant, clipping: GradientClipping? = nil) throws {
+        try OptimizerValidation.finite(learningRate, "learning rate", of: "SGD")
+        try OptimizerValidation.fraction(momentum, "momentum", of: "SGD")
+        try OptimizerValidation.fraction(dampening, "dampening", of: "SGD")
+        try OptimizerValidation.nonNegative(weightDecay, "weight decay", of: "SGD")
+        if nesterov && (momentum <= 0 || dampening != 0) {
+            throw BackpropError.invalidConfiguration(
+                "SGD's Nesterov momentum needs a momentum above 0 and zero dampening (momentum \(momentum), dampening \(dampening))")
+        }
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        self.weightDecayMode = weightDecayMode
+        self.decaysBiases = decaysBiases
+        self.schedule = schedule
+        self.clipping = clipping
+    }
+
+    /// 1 (the momentum `v`) when `momentum > 0`, else 0.
+    public var stateCountPerParameter: Int { momentum > 0 ? 1 : 0 }
+
+    /// `.gradients` when clipping, else none.
+    public var requestedNorms: TensorNormRequest { clipping == nil ? [] : .gradients }
+
+    public func prepare(step: Int) -> OptimizerStep {
+        prepare(step: step, globalNorms: TensorNorms())
+    }
+
+    public func prepare(step: Int, globalNorms: TensorNorms) -> OptimizerStep {
+        .scheduled(step: step, learningRate: learningRate, schedule: schedule, clipping: clipping,
+                   globalNorms: globalNorms)
+    }
 
     public func update(_ chunk: ParameterChunk, step: OptimizerStep) {
-        let eta = learningRate
-        let w = chunk.parameters, g = chunk.gradients
-        for j in 0..<chunk.count { w[j] -= eta * g[j] }
+        let eta = step.learningRate, c = step.gradientScale
+        let w = chunk.parameters, g = chunk.gradients, n = chunk.count
+        let lambda: Float = chunk.tensor.kind == .bias && !decaysBiases ? 0 : weightDecay
+        let l2: Float = weightDecayMode == .l2 ? lambda : 0
+        if weightDecayMode == .decoupled && lambda != 0 {
+            let keep = 1 - eta * lambda
+            for j in 0..<n { w[j] *= keep }
+        }
+        guard momentum > 0 else {
+            if l2 == 0 {
+                for j in 0..<n { w[j] -= eta * (c * g[j]) }
+            } else {
+                for j in 0..<n { w[j] -= eta * (c * g[j] + l2 * w[j]) }
+            }
+            return
+        }
+        let v = chunk.state, mu = momentum
+        let first = step.number == 1
+        let keep = first ? 0 : mu, fresh = first ? 1 : 1 - dampening
+        if nesterov {
+            for j in 0..<n {
+                let d = c * g[j] + l2 * w[j]
+                let buffer = keep * v[j] + fresh * d
+                v[j] = buffer
+                w[j] -= eta * (d + mu * buffer)
+            }
+        } else {
+            for j in 0..<n {
+                let d = c * g[j] + l2 * w[j]
+                let buffer = keep * v[j] + fresh * d
+                v[j] = buffer
+                w[j] -= eta * buffer
+            }
+        }
     }
 }
