@@ -33,11 +33,12 @@ public enum Activation: Sendable, Hashable {
     public func callAsFunction(_ a: Float) -> Float {
         switch self {
         case .identity: return a
-        case .relu: return a > 0 ? a : 0
-        case .leakyReLU(let slope): return a > 0 ? a : slope * a
+        case .relu: return a < 0 ? 0 : a  // NaN passes through, as in PyTorch
+        case .leakyReLU(let slope): return a < 0 ? slope * a : a
         case .tanh: return tanhf(a)
         case .sigmoid: return Activation.sigmoid(a)
-        case .gelu: return 0.5 * a * (1 + erff(a * 0.70710678118654752))
+        // Φ(a) = erfc(−a/√2)/2 keeps full relative accuracy in the far negative tail.
+        case .gelu: return 0.5 * a * erfcf(-a * 0.70710678118654752)
         }
     }
 
@@ -52,7 +53,7 @@ public enum Activation: Sendable, Hashable {
         case .tanh: return 1 - h * h
         case .sigmoid: return h * (1 - h)
         case .gelu:
-            let cdf = 0.5 * (1 + erff(a * 0.70710678118654752))
+            let cdf = 0.5 * erfcf(-a * 0.70710678118654752)
             let pdf = 0.39894228040143268 * expf(-0.5 * a * a)
             return cdf + a * pdf
         }
@@ -63,7 +64,8 @@ public enum Activation: Sendable, Hashable {
     public var derivativeNeedsPreActivation: Bool {
         switch self {
         case .gelu: return true
-        case .relu, .leakyReLU: return false  // sign of a equals sign of h
+        case .relu: return false  // a > 0 exactly when h > 0
+        case .leakyReLU(let slope): return slope < 0  // a negative slope flips the sign of h
         case .identity, .tanh, .sigmoid: return false
         }
     }

@@ -9,11 +9,12 @@ public enum BackpropError: Error, Equatable, CustomStringConvertible {
     /// A thread count below 1.
     case invalidThreadCount(Int)
     /// The loss (or a gradient) became NaN or infinite; `step` is the trainer's step count
-    /// when known. The weights were not updated.
+    /// when known (`nil` from `MLP.lossAndGradients`). The weights were not updated.
     case nonFiniteLoss(step: Int?)
     /// A model or trainer configuration that cannot work; the message says why.
     case invalidConfiguration(String)
 
+    /// A one-line, human-readable message naming the value or shape at fault.
     public var description: String {
         switch self {
         case .shapeMismatch(let message): return "shape mismatch: \(message)"

@@ -1,4 +1,7 @@
 /// A fully connected layer: `a = W h(l-1) + b`, `h = f(a)`; batch-major, `A = H·Wᵀ + b`.
+///
+/// The properties are mutable so that optimizers and checkpoints can write them; an `MLP`
+/// checks its layers' shapes again before each use and throws if an edit broke them.
 public struct Dense: Sendable, Equatable {
     /// `W`, `outputSize × inputSize`.
     public var weight: Matrix
@@ -18,11 +21,8 @@ public struct Dense: Sendable, Equatable {
     /// - Throws: `BackpropError.shapeMismatch` when `bias.count != weight.rows`, or when the
     ///   weight has no rows or columns.
     public init(weight: Matrix, bias: [Float], activation: Activation) throws {
-        guard weight.rows > 0, weight.columns > 0 else {
-            throw BackpropError.shapeMismatch("a dense layer's weight must be non-empty, got \(weight.rows)×\(weight.columns)")
-        }
-        guard bias.count == weight.rows else {
-            throw BackpropError.shapeMismatch("bias has \(bias.count) values but the weight has \(weight.rows) rows")
+        if let problem = Dense.shapeProblem(weight: weight, bias: bias) {
+            throw BackpropError.shapeMismatch("a dense layer's " + problem)
         }
         self.weight = weight
         self.bias = bias
@@ -30,8 +30,11 @@ public struct Dense: Sendable, Equatable {
     }
 
     /// A layer of `inputSize → outputSize` with weights drawn by `initialization` (by default
-    /// He for ReLU-family activations, Xavier otherwise) from `generator`, and zero biases.
-    /// Weights are drawn row by row, so the same generator state gives the same layer everywhere.
+    /// `Initialization.default(for: activation)`: He for ReLU-family activations, Xavier
+    /// otherwise) from `generator`, and zero biases. Weights are drawn in row-major order, one
+    /// `nextSignedUnitFloat()` each, so the same generator state gives bitwise the same layer
+    /// on every platform; `generator` advances by `inputSize · outputSize` draws.
+    /// - Throws: `BackpropError.shapeMismatch` when a size is not positive (nothing is drawn).
     public init(inputSize: Int, outputSize: Int, activation: Activation,
                 initialization: Initialization? = nil, generator: inout SplitMix64) throws {
         guard inputSize > 0, outputSize > 0 else {
@@ -45,17 +48,15 @@ public struct Dense: Sendable, Equatable {
         }
         try self.init(weight: weight, bias: [Float](repeating: 0, count: outputSize), activation: activation)
     }
-}
 
-/// The gradients of the loss with respect to one dense layer's parameters.
-public struct LayerGradients: Sendable, Equatable {
-    /// `dLoss/dW = Σ_samples delta h(l-1)ᵀ`, `outputSize × inputSize`.
-    public var weight: Matrix
-    /// `dLoss/db = Σ_samples delta`, `outputSize` values.
-    public var bias: [Float]
-
-    public init(weight: Matrix, bias: [Float]) {
-        self.weight = weight
-        self.bias = bias
+    /// What is wrong with these parameter shapes, or `nil` when they make a layer.
+    static func shapeProblem(weight: Matrix, bias: [Float]) -> String? {
+        guard weight.rows > 0, weight.columns > 0 else {
+            return "weight must be non-empty, got \(weight.rows)×\(weight.columns)"
+        }
+        guard bias.count == weight.rows else {
+            return "bias has \(bias.count) values but its weight has \(weight.rows) rows (\(weight.rows)×\(weight.columns))"
+        }
+        return nil
     }
 }

@@ -1,33 +1,13 @@
-/// A small, fast, seedable pseudo-random generator (SplitMix64) whose output is the same on
-/// every platform, so a seed gives the same weights everywhere.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
-    /// The whole state: save it to resume the sequence exactly.
-    public var state: UInt64
-
-    /// A generator whose sequence is determined by `seed`.
-    public init(seed: UInt64) { state = seed }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A `Float` uniform in `[-1, 1)`, from the top 24 bits: exact, with no rounding, so it
-    /// is bitwise the same on every platform.
-    public mutating func nextSignedUnitFloat() -> Float {
-        Float(Int32(truncatingIfNeeded: next() >> 40) - (1 << 23)) * 0x1p-23
-    }
-}
-
 /// How a dense layer's weights are drawn; biases always start at zero.
+///
+/// Both schemes draw `W ~ U(−r, r)` (variance `r²/3`), one `SplitMix64.nextSignedUnitFloat()`
+/// per weight in row-major order, each multiplied by `r` in `Float`.
 public enum Initialization: String, Sendable, Hashable, CaseIterable {
-    /// He (Kaiming) uniform: `W ~ U(−√(6/in), √(6/in))`; the default for ReLU-family activations.
+    /// He (Kaiming) uniform: `r = √(6/in)`, variance `2/in`; the default for ReLU-family
+    /// activations (PyTorch's `kaiming_uniform_` with the ReLU gain; the leaky ReLU slope is
+    /// not folded into the gain).
     case he
-    /// Xavier (Glorot) uniform: `W ~ U(−√(6/(in+out)), √(6/(in+out)))`; the default otherwise.
+    /// Xavier (Glorot) uniform: `r = √(6/(in+out))`, variance `2/(in+out)`; the default otherwise.
     case xavier
 
     /// He for `.relu` and `.leakyReLU`, Xavier for the rest.
@@ -38,7 +18,9 @@ public enum Initialization: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// The bound `r` of `U(−r, r)` for a layer of `inputSize` inputs and `outputSize` outputs.
+    /// The bound `r` of `U(−r, r)` for a layer of `inputSize` inputs and `outputSize` outputs,
+    /// computed in `Float` (`√` is correctly rounded, so `r` is the same on every platform).
+    /// Sizes below 1 count as 1, so the bound is always finite.
     public func bound(inputSize: Int, outputSize: Int) -> Float {
         switch self {
         case .he: return (6 / Float(max(inputSize, 1))).squareRoot()

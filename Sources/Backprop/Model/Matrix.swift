@@ -127,5 +127,11 @@ extension Matrix: Equatable {
 }
 
 extension Matrix: CustomStringConvertible {
-    public var description: String { "Matrix(\(rows)×\(columns))" }
+    /// The shape, then the values row by row when there are at most 64 of them:
+    /// `Matrix(2×2) [[1.0, 2.0], [3.0, 4.0]]`; larger matrices print their shape only.
+    public var description: String {
+        let shape = "Matrix(\(rows)×\(columns))"
+        guard count <= 64 else { return shape }
+        return shape + " " + rowArrays.description
+    }
 }
