@@ -55,6 +55,8 @@ final class OptimizerConfigurationTests: XCTestCase {
         let lamb = try XCTUnwrap(try make("--optimizer lamb --weight-decay 0") as? LAMB)
         XCTAssertEqual(lamb.weightDecay, 0)
         XCTAssertFalse(lamb.adaptsBiases)
+        XCTAssertTrue(try XCTUnwrap(try make("--optimizer lamb --adapt-biases") as? LAMB).adaptsBiases)
+        XCTAssertTrue(try XCTUnwrap(try make("--adapt-biases --optimizer lars") as? LARS).adaptsBiases)
     }
 
     func testScheduleWarmupClipAndScaling() throws {
@@ -81,6 +83,7 @@ final class OptimizerConfigurationTests: XCTestCase {
 
     func testArgumentsRoundTrip() throws {
         for line in ["--optimizer lars --momentum 0.95 --weight-decay 0.001 --schedule cosine:0.05 --warmup 5e --clip 2.0 --scale-lr",
+                     "--optimizer lamb --adapt-biases",
                      "--optimizer adamw --schedule step:10e:0.1 --warmup 2.5e", "--optimizer nesterov --warmup 300",
                      "--schedule step:7:0.5"] {
             let c = try parse(line)
@@ -111,6 +114,7 @@ final class OptimizerConfigurationTests: XCTestCase {
         XCTAssertEqual(error("--lr 0.1"), .unknownFlag("--lr"))
         XCTAssertEqual(error("--optimizer adam --momentum 0.9"), .conflictingFlags("--momentum", "--optimizer adam"))
         XCTAssertEqual(error("--optimizer nesterov --momentum 0")?.flag, "--momentum")
+        XCTAssertEqual(error("--optimizer adamw --adapt-biases"), .conflictingFlags("--adapt-biases", "--optimizer adamw"))
         XCTAssertTrue(error("--optimizer adam --momentum 0.9")!.description.contains("--momentum"))
     }
 
@@ -148,6 +152,6 @@ final class OptimizerConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.kind, .lamb)
         XCTAssertEqual(configuration.description, "lamb weight decay 0.01, warm-up 1e, constant, scaled lr")
         XCTAssertTrue(OptimizerConfiguration.helpText.contains("--scale-lr"))
-        XCTAssertEqual(OptimizerConfiguration.flags.count, 7)
+        XCTAssertEqual(OptimizerConfiguration.flags.count, 8)
     }
 }

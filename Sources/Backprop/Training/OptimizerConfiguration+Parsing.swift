@@ -17,6 +17,7 @@ extension OptimizerConfiguration {
     /// - `--warmup N` (a duration: steps `500`, or epochs `5e` / `2.5epochs`)
     /// - `--clip NORM` (`> 0`: clip the global gradient norm)
     /// - `--scale-lr` (no value: the linear scaling rule `lr·batch/256`)
+    /// - `--adapt-biases` (no value: LARS and LAMB also adapt and decay the biases)
     public static let flags: [Flag] = [
         Flag(name: "--optimizer", valueName: "sgd|momentum|nesterov|adam|adamw|lars|lamb",
              help: "the update rule (default sgd)"),
@@ -30,6 +31,8 @@ extension OptimizerConfiguration {
              help: "linear warm-up from lr/N to lr over N steps (500) or epochs (5e)"),
         Flag(name: "--clip", valueName: "NORM", help: "clip the global gradient norm at NORM"),
         Flag(name: "--scale-lr", valueName: nil, help: "linear scaling rule: lr × batch size / 256"),
+        Flag(name: "--adapt-biases", valueName: nil,
+             help: "lars, lamb: give biases the trust ratio and weight decay too (default: plain step, no decay)"),
     ]
 
     /// Whether `name` is one of `flags`' names; `nil` when it is not, else whether it takes a
@@ -54,7 +57,7 @@ extension OptimizerConfiguration {
         guard let takesValue = Self.takesValue(flag) else { throw .unknownFlag(flag) }
         if !takesValue {
             if let value { throw .unexpectedValue(flag: flag, value: value) }
-            scalesLearningRate = true
+            if flag == "--scale-lr" { scalesLearningRate = true } else { adaptsBiases = true }
             return
         }
         guard let value, !value.isEmpty else { throw .missingValue(flag: flag) }
@@ -130,6 +133,7 @@ extension OptimizerConfiguration {
         if warmup != .steps(0) { result += ["--warmup", "\(warmup)"] }
         if let clipNorm { result += ["--clip", "\(clipNorm)"] }
         if scalesLearningRate { result.append("--scale-lr") }
+        if adaptsBiases { result.append("--adapt-biases") }
         return result
     }
 

@@ -1,6 +1,6 @@
 /// The optimizer, learning-rate schedule and clipping of a training run, as chosen by the
 /// command-line flags `--optimizer`, `--momentum`, `--weight-decay`, `--schedule`,
-/// `--warmup`, `--clip` and `--scale-lr` (see `OptimizerConfiguration+Parsing`).
+/// `--warmup`, `--clip`, `--scale-lr` and `--adapt-biases` (see `OptimizerConfiguration+Parsing`).
 ///
 /// A tool parses the flags into a configuration, then, once it knows the batch size and the
 /// length of the run, makes the optimizer:
@@ -105,6 +105,8 @@ public struct OptimizerConfiguration: Sendable, Hashable, Codable, CustomStringC
     public var clipNorm: Float?
     /// `--scale-lr`: apply the linear scaling rule `η = η₀·batch/256` to the tool's rate.
     public var scalesLearningRate = false
+    /// `--adapt-biases`: LARS and LAMB give biases the trust ratio and weight decay too.
+    public var adaptsBiases = false
 
     /// Plain SGD, constant rate, no clipping: the tools' behaviour without these flags.
     public init() {}
@@ -121,12 +123,16 @@ public struct OptimizerConfiguration: Sendable, Hashable, Codable, CustomStringC
     }
 
     /// Checks the values and the flags against each other (also done by `make`).
-    /// - Throws: `.invalidValue` naming `--momentum` (outside `[0, 1)`, or not above 0 for
+    /// - Throws: `.conflictingFlags` for `--adapt-biases` with a rule other than LARS and LAMB;
+    ///   `.invalidValue` naming `--momentum` (outside `[0, 1)`, or not above 0 for
     ///   Nesterov), `--weight-decay` (negative or not finite), `--clip` (not positive and
     ///   finite), `--schedule` (a factor not positive and finite, a floor outside `[0, 1]`, a
     ///   negative interval) or `--warmup` (negative); `.conflictingFlags` for a momentum given
     ///   to Adam, AdamW or LAMB.
     public func validate() throws(OptimizerConfigurationError) {
+        if adaptsBiases && kind != .lars && kind != .lamb {
+            throw .conflictingFlags("--adapt-biases", "--optimizer \(kind.rawValue)")
+        }
         if let momentum {
             guard kind.defaultMomentum != nil else {
                 throw .conflictingFlags("--momentum", "--optimizer \(kind.rawValue)")
@@ -235,10 +241,11 @@ public struct OptimizerConfiguration: Sendable, Hashable, Codable, CustomStringC
             case .adamw:
                 return try AdamW(learningRate: rate, weightDecay: lambda, schedule: scheduleValue, clipping: clipping)
             case .lars:
-                return try LARS(learningRate: rate, momentum: mu, weightDecay: lambda, schedule: scheduleValue,
-                                clipping: clipping)
+                return try LARS(learningRate: rate, momentum: mu, weightDecay: lambda, adaptsBiases: adaptsBiases,
+                                schedule: scheduleValue, clipping: clipping)
             case .lamb:
-                return try LAMB(learningRate: rate, weightDecay: lambda, schedule: scheduleValue, clipping: clipping)
+                return try LAMB(learningRate: rate, weightDecay: lambda, adaptsBiases: adaptsBiases,
+                                schedule: scheduleValue, clipping: clipping)
             }
         } catch {
             throw .mismatch(flag: "--optimizer", message: "\(error)")
@@ -255,6 +262,7 @@ public struct OptimizerConfiguration: Sendable, Hashable, Codable, CustomStringC
         text += ", \(schedule)"
         if let clipNorm { text += ", clip \(clipNorm)" }
         if scalesLearningRate { text += ", scaled lr" }
+        if adaptsBiases { text += ", adapted biases" }
         return text
     }
 }
