@@ -42,9 +42,12 @@ final class LargeBatchTests: XCTestCase {
             for batchSize in batchSizes {
                 let r = try LargeBatchExperiment.run(recipe, batchSize: batchSize, epochs: epochs, warmupFraction: warmup,
                                                      train: train, test: test, seed: seed, threads: threads)
+                let steps = Double(max(r.steps, 1))
                 print(String(format: "large-batch: %@ batch %d lr %.4g: %d steps, test accuracy %.2f %%, test loss %.4f, "
-                             + "last-epoch train loss %.4f, %.1f s%@", r.recipe, r.batchSize, r.learningRate, r.steps,
-                             100 * r.testAccuracy, r.testLoss, r.trainLoss, r.seconds, r.diverged ? " (diverged)" : ""))
+                             + "last-epoch train loss %.4f, %.1f s; step %.2f ms, of which update %.3f ms%@",
+                             r.recipe, r.batchSize, r.learningRate, r.steps, 100 * r.testAccuracy, r.testLoss, r.trainLoss,
+                             r.seconds, 1000 * r.stepSeconds / steps, 1000 * r.updateSeconds / steps,
+                             r.diverged ? " (diverged)" : ""))
                 fflush(nil)
                 results.append(r)
             }

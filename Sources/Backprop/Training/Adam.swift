@@ -157,30 +157,41 @@ enum AdamRule {
         return result
     }
 
-    /// The moments' update for one element: returns the new `(m, v)`.
-    @inline(__always)
-    static func moments(m: Float, v: Float, g: Float, beta1: Float, beta2: Float) -> (Float, Float) {
-        (beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * (g * g))
-    }
-
     /// Adam's update of a chunk: L2 decay `l2` or decoupled decay `decoupled` (one is 0).
+    ///
+    /// `m ← β₁·m + (1 − β₁)·d`, `v ← β₂·v + (1 − β₂)·d²` with `d = c·g + l2·w`, then
+    /// `w ← w − stepSize·m/(√v·rootScale + ε)`.
     @inline(__always)
     static func update(_ chunk: ParameterChunk, step: OptimizerStep, beta1: Float, beta2: Float, epsilon: Float,
                        l2: Float, decoupled: Float) {
+        typealias L = OptimizerLanes
         let c = step.gradientScale, stepSize = step.scalars[Self.stepSize]
         let rootScale = step.scalars[inverseRootCorrection2]
-        let w = chunk.parameters, g = chunk.gradients, n = chunk.count
+        let w = chunk.parameters, g = chunk.gradients, n = chunk.count, end = L.vectorEnd(chunk.count)
         let m = chunk.state, v = chunk.state + chunk.stateStride
+        let fresh1 = 1 - beta1, fresh2 = 1 - beta2
         if decoupled != 0 {
             let keep = 1 - step.learningRate * decoupled
             for j in 0..<n { w[j] *= keep }
         }
-        for j in 0..<n {
+        var j = 0
+        while j < end {
+            let d = c * L.load(g, j) + l2 * L.load(w, j)
+            let mj = beta1 * L.load(m, j) + fresh1 * d
+            let vj = beta2 * L.load(v, j) + fresh2 * (d * d)
+            L.store(mj, m, j)
+            L.store(vj, v, j)
+            L.store(L.load(w, j) - stepSize * (mj / (vj.squareRoot() * rootScale + epsilon)), w, j)
+            j += 8
+        }
+        while j < n {
             let d = c * g[j] + l2 * w[j]
-            let (mj, vj) = moments(m: m[j], v: v[j], g: d, beta1: beta1, beta2: beta2)
+            let mj = beta1 * m[j] + fresh1 * d
+            let vj = beta2 * v[j] + fresh2 * (d * d)
             m[j] = mj
             v[j] = vj
             w[j] -= stepSize * (mj / (vj.squareRoot() * rootScale + epsilon))
+            j += 1
         }
     }
 }

@@ -80,40 +80,73 @@ public struct LAMB: Optimizer {
         return Float(min(weightNorm, Double(maxTrustNorm)) / updateNorm)
     }
 
-    /// Updates `m` and `v` and stores each row's `Σ u²`.
+    /// Updates `m` and `v` and stores each row's `Σ u²` (8 lanes of `Double` over the row's
+    /// blocks of 8, the lanes added in order, then the rest of the row in order: the same for
+    /// every split of the tensor into chunks of whole rows).
     public func measure(_ chunk: ParameterChunk, step: OptimizerStep, rowSquares: UnsafeMutablePointer<Double>) {
+        typealias L = OptimizerLanes
         let c = step.gradientScale
         let stepScale = step.scalars[AdamRule.inverseCorrection1]
         let rootScale = step.scalars[AdamRule.inverseRootCorrection2]
         let w = chunk.parameters, g = chunk.gradients
         let m = chunk.state, v = chunk.state + chunk.stateStride
         let lambda = decay(of: chunk.tensor)
+        let fresh1 = 1 - beta1, fresh2 = 1 - beta2
         let columns = chunk.tensor.columns
         let rows = chunk.count / columns
         for r in 0..<rows {
-            var squares = 0.0
-            for j in (r * columns)..<((r + 1) * columns) {
-                let (mj, vj) = AdamRule.moments(m: m[j], v: v[j], g: c * g[j], beta1: beta1, beta2: beta2)
+            let start = r * columns, rowEnd = start + columns
+            let end = start + L.vectorEnd(columns)
+            var lanes = SIMD8<Double>()
+            var j = start
+            while j < end {
+                let d = c * L.load(g, j)
+                let mj = beta1 * L.load(m, j) + fresh1 * d
+                let vj = beta2 * L.load(v, j) + fresh2 * (d * d)
+                L.store(mj, m, j)
+                L.store(vj, v, j)
+                let u = (mj * stepScale) / (vj.squareRoot() * rootScale + epsilon) + lambda * L.load(w, j)
+                let wide = SIMD8<Double>(u)
+                lanes += wide * wide
+                j += 8
+            }
+            var squares = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+            while j < rowEnd {
+                let d = c * g[j]
+                let mj = beta1 * m[j] + fresh1 * d
+                let vj = beta2 * v[j] + fresh2 * (d * d)
                 m[j] = mj
                 v[j] = vj
-                let u = direction(m: mj, v: vj, w: w[j], stepScale: stepScale, rootScale: rootScale, lambda: lambda)
+                let u = (mj * stepScale) / (vj.squareRoot() * rootScale + epsilon) + lambda * w[j]
                 squares += Double(u) * Double(u)
+                j += 1
             }
             rowSquares[r] = squares
         }
     }
 
+    /// `W ← W − η_t·ratio·u`, with `u` recomputed from the `m`, `v` that `measure` stored
+    /// (bitwise the `u` it measured).
     public func update(_ chunk: ParameterChunk, step: OptimizerStep) {
+        typealias L = OptimizerLanes
         let stepScale = step.scalars[AdamRule.inverseCorrection1]
         let rootScale = step.scalars[AdamRule.inverseRootCorrection2]
-        let w = chunk.parameters, n = chunk.count
+        let w = chunk.parameters, n = chunk.count, end = L.vectorEnd(chunk.count)
         let m = chunk.state, v = chunk.state + chunk.stateStride
         let lambda = decay(of: chunk.tensor)
         let adapted = chunk.tensor.kind == .weight || adaptsBiases
         let rate = adapted ? step.learningRate * trustRatio(chunk.norms) : step.learningRate
-        for j in 0..<n {
-            let u = direction(m: m[j], v: v[j], w: w[j], stepScale: stepScale, rootScale: rootScale, lambda: lambda)
+        var j = 0
+        while j < end {
+            let wj = L.load(w, j)
+            let u = (L.load(m, j) * stepScale) / (L.load(v, j).squareRoot() * rootScale + epsilon) + lambda * wj
+            L.store(wj - rate * u, w, j)
+            j += 8
+        }
+        while j < n {
+            let u = (m[j] * stepScale) / (v[j].squareRoot() * rootScale + epsilon) + lambda * w[j]
             w[j] -= rate * u
+            j += 1
         }
     }
 
@@ -121,11 +154,5 @@ public struct LAMB: Optimizer {
     @inline(__always)
     private func decay(of tensor: ParameterTensor) -> Float {
         tensor.kind == .weight || adaptsBiases ? weightDecay : 0
-    }
-
-    /// `u = (m/(1 − β₁ᵗ)) / (√v/√(1 − β₂ᵗ) + ε) + λ·w`.
-    @inline(__always)
-    private func direction(m: Float, v: Float, w: Float, stepScale: Float, rootScale: Float, lambda: Float) -> Float {
-        (m * stepScale) / (v.squareRoot() * rootScale + epsilon) + lambda * w
     }
 }

@@ -76,10 +76,20 @@ public struct LARS: Optimizer {
         let adapted = chunk.tensor.kind == .weight || adaptsBiases
         let rate = adapted ? step.learningRate * trustRatio(chunk.norms, gradientScale: c) : step.learningRate
         let beta: Float = adapted ? weightDecay : 0
-        for j in 0..<n {
+        typealias L = OptimizerLanes
+        let end = L.vectorEnd(n)
+        var j = 0
+        while j < end {
+            let buffer = mu * L.load(v, j) + rate * (c * L.load(g, j) + beta * L.load(w, j))
+            L.store(buffer, v, j)
+            L.store(L.load(w, j) - buffer, w, j)
+            j += 8
+        }
+        while j < n {
             let buffer = mu * v[j] + rate * (c * g[j] + beta * w[j])
             v[j] = buffer
             w[j] -= buffer
+            j += 1
         }
     }
 }

@@ -38,9 +38,9 @@ public protocol Optimizer: Sendable {
 
     /// Only when `requestedNorms` contains `.updates`: a first pass over the step's chunks,
     /// before any `update`, that stores in `rowSquares[i]` the sum of squares (in `Double`, in
-    /// increasing column order) of row `i` of the chunk (`chunk.count / chunk.tensor.columns`
-    /// rows) of the update direction whose per-tensor norm `update` needs (LAMB's
-    /// `‖r + λW‖`). It may update `chunk.state` (it runs exactly once per step, before
+    /// an order fixed by the row alone, so the norms do not depend on the chunking) of row `i`
+    /// of the chunk (`chunk.count / chunk.tensor.columns` rows) of the update direction whose
+    /// per-tensor norm `update` needs (LAMB's `‖r + λW‖`). It may update `chunk.state` (it runs exactly once per step, before
     /// `update`), must not change the parameters, and sees `chunk.norms.updates == 0`. The
     /// default stores zeros.
     func measure(_ chunk: ParameterChunk, step: OptimizerStep, rowSquares: UnsafeMutablePointer<Double>)

@@ -78,8 +78,9 @@ public struct SGD: Optimizer {
     }
 
     public func update(_ chunk: ParameterChunk, step: OptimizerStep) {
+        typealias L = OptimizerLanes
         let eta = step.learningRate, c = step.gradientScale
-        let w = chunk.parameters, g = chunk.gradients, n = chunk.count
+        let w = chunk.parameters, g = chunk.gradients, n = chunk.count, end = L.vectorEnd(chunk.count)
         let lambda: Float = chunk.tensor.kind == .bias && !decaysBiases ? 0 : weightDecay
         let l2: Float = weightDecayMode == .l2 ? lambda : 0
         if weightDecayMode == .decoupled && lambda != 0 {
@@ -87,30 +88,37 @@ public struct SGD: Optimizer {
             for j in 0..<n { w[j] *= keep }
         }
         guard momentum > 0 else {
-            if l2 == 0 {
-                for j in 0..<n { w[j] -= eta * (c * g[j]) }
-            } else {
-                for j in 0..<n { w[j] -= eta * (c * g[j] + l2 * w[j]) }
+            // w ← w − η·(c·g + λ·w)
+            var j = 0
+            while j < end {
+                L.store(L.load(w, j) - eta * (c * L.load(g, j) + l2 * L.load(w, j)), w, j)
+                j += 8
+            }
+            while j < n {
+                w[j] -= eta * (c * g[j] + l2 * w[j])
+                j += 1
             }
             return
         }
+        // v ← keep·v + fresh·d (keep = 0, fresh = 1 at step 1); w ← w − η·(d + μ·v) or w − η·v.
         let v = chunk.state, mu = momentum
         let first = step.number == 1
         let keep = first ? 0 : mu, fresh = first ? 1 : 1 - dampening
-        if nesterov {
-            for j in 0..<n {
-                let d = c * g[j] + l2 * w[j]
-                let buffer = keep * v[j] + fresh * d
-                v[j] = buffer
-                w[j] -= eta * (d + mu * buffer)
-            }
-        } else {
-            for j in 0..<n {
-                let d = c * g[j] + l2 * w[j]
-                let buffer = keep * v[j] + fresh * d
-                v[j] = buffer
-                w[j] -= eta * buffer
-            }
+        let nesterovFactor: Float = nesterov ? 1 : 0, bufferFactor: Float = nesterov ? mu : 1
+        var j = 0
+        while j < end {
+            let d = c * L.load(g, j) + l2 * L.load(w, j)
+            let buffer = keep * L.load(v, j) + fresh * d
+            L.store(buffer, v, j)
+            L.store(L.load(w, j) - eta * (nesterovFactor * d + bufferFactor * buffer), w, j)
+            j += 8
+        }
+        while j < n {
+            let d = c * g[j] + l2 * w[j]
+            let buffer = keep * v[j] + fresh * d
+            v[j] = buffer
+            w[j] -= eta * (nesterovFactor * d + bufferFactor * buffer)
+            j += 1
         }
     }
 }
