@@ -15,6 +15,15 @@ final class OptimizerStateAndAllocationTests: XCTestCase {
         return Int(bp_allocation_count() - before)
     }
 
+    /// The fewest allocations over three runs (as `AllocationTests`: the counter sees every
+    /// thread of the test process; a steady-state step is deterministic, so an allocation of
+    /// ours shows in every run).
+    private func fewestAllocations(_ body: () throws -> Void) rethrows -> Int {
+        var fewest = Int.max
+        for _ in 0..<3 { fewest = min(fewest, try allocations(body)) }
+        return fewest
+    }
+
     /// Every optimizer, with a warm-up, a schedule and clipping switched on, so every branch
     /// of `prepare` and `update` runs.
     private func allOptimizers() throws -> [(String, any Optimizer)] {
@@ -45,7 +54,7 @@ final class OptimizerStateAndAllocationTests: XCTestCase {
                                               threads: threads, options: TrainerOptions(reduction: reduction))
                     for _ in 0..<2 { _ = try trainer.step(input: x, labels: labels) }
                     var losses: Float = 0
-                    let count = try allocations {
+                    let count = try fewestAllocations {
                         for _ in 0..<5 { losses += try trainer.step(input: x, labels: labels) }
                     }
                     XCTAssertEqual(count, 0, "\(name) \(reduction) threads \(threads)")
