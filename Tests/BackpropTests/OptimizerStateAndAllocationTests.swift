@@ -64,6 +64,27 @@ final class OptimizerStateAndAllocationTests: XCTestCase {
         }
     }
 
+    func testReplacingPlainSGDEveryStepAllocatesNothing() throws {
+        // A tool with its own schedule sets `trainer.optimizer = SGD(learningRate:)` every step;
+        // SGD keeps its options boxed so that the existential holds it inline.
+        XCTAssertLessThanOrEqual(MemoryLayout<SGD>.size, 3 * MemoryLayout<Int>.size, "fits an existential's inline buffer")
+        let model = try MLP(sizes: [20, 48, 6], activations: [.relu, .identity], seed: 5)
+        let x = TrainerFixture.matrix(rows: 16, columns: 20, seed: 1)
+        let labels = TrainerFixture.labels(count: 16, classes: 6, seed: 2)
+        let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1), threads: 2)
+        _ = try trainer.step(input: x, labels: labels)
+        var rate: Float = 0.1
+        let count = try fewestAllocations {
+            for _ in 0..<5 {
+                rate *= 0.9
+                trainer.optimizer = SGD(learningRate: rate)
+                _ = try trainer.step(input: x, labels: labels)
+            }
+        }
+        XCTAssertEqual(count, 0)
+        XCTAssertEqual((trainer.optimizer as? SGD)?.learningRate, rate)
+    }
+
     /// Trains 6 steps straight, and 3 + export + restore into a fresh trainer + 3: bitwise equal.
     private func assertResumesBitwise(_ name: String, _ optimizer: any Optimizer, threads: Int = 3) throws {
         let model = try MLP(sizes: [6, 10, 8, 3], activations: [.relu, .tanh, .identity], seed: 21)

@@ -13,28 +13,38 @@
 /// optimizer installed later starts from `v = 0`, so its first update is `v ← (1 − d)·g`.
 /// Each element is updated on its own, so results do not depend on how the trainer splits
 /// the parameters.
+///
+/// Only `learningRate` is stored inline; the other options live in one shared, immutable box,
+/// so an `SGD` fits an existential's inline buffer and `trainer.optimizer = SGD(learningRate:)`
+/// (as a tool with its own schedule does every step) allocates nothing.
 public struct SGD: Optimizer {
     /// `η`, the base learning rate (the schedule multiplies it).
     public var learningRate: Float
+    /// Everything else.
+    private let options: SGDOptions
+
     /// `μ` (0: no momentum).
-    public private(set) var momentum: Float = 0
+    public var momentum: Float { options.momentum }
     /// `d`, the dampening of the momentum.
-    public private(set) var dampening: Float = 0
+    public var dampening: Float { options.dampening }
     /// Nesterov momentum.
-    public private(set) var nesterov = false
+    public var nesterov: Bool { options.nesterov }
     /// `λ`.
-    public private(set) var weightDecay: Float = 0
+    public var weightDecay: Float { options.weightDecay }
     /// How `λ` is applied.
-    public private(set) var weightDecayMode = WeightDecayMode.l2
+    public var weightDecayMode: WeightDecayMode { options.weightDecayMode }
     /// Whether biases are decayed too (PyTorch's default, `true`).
-    public private(set) var decaysBiases = true
+    public var decaysBiases: Bool { options.decaysBiases }
     /// The learning-rate schedule.
-    public private(set) var schedule = LearningRateSchedule.constant
+    public var schedule: LearningRateSchedule { options.schedule }
     /// Clipping by global gradient norm, or `nil`.
-    public private(set) var clipping: GradientClipping?
+    public var clipping: GradientClipping? { options.clipping }
 
     /// Plain SGD with learning rate `η = learningRate`.
-    public init(learningRate: Float) { self.learningRate = learningRate }
+    public init(learningRate: Float) {
+        self.learningRate = learningRate
+        options = SGDOptions.plain
+    }
 
     /// SGD with momentum and the other options (PyTorch's defaults where omitted).
     /// - Throws: `BackpropError.invalidConfiguration` naming the parameter when `learningRate`
@@ -52,14 +62,9 @@ public struct SGD: Optimizer {
                 "SGD's Nesterov momentum needs a momentum above 0 and zero dampening (momentum \(momentum), dampening \(dampening))")
         }
         self.learningRate = learningRate
-        self.momentum = momentum
-        self.dampening = dampening
-        self.nesterov = nesterov
-        self.weightDecay = weightDecay
-        self.weightDecayMode = weightDecayMode
-        self.decaysBiases = decaysBiases
-        self.schedule = schedule
-        self.clipping = clipping
+        options = SGDOptions(momentum: momentum, dampening: dampening, nesterov: nesterov, weightDecay: weightDecay,
+                             weightDecayMode: weightDecayMode, decaysBiases: decaysBiases, schedule: schedule,
+                             clipping: clipping)
     }
 
     /// 1 (the momentum `v`) when `momentum > 0`, else 0.
@@ -121,4 +126,32 @@ public struct SGD: Optimizer {
             j += 1
         }
     }
+}
+
+/// `SGD`'s options other than the rate: immutable, shared by copies.
+private final class SGDOptions: Sendable {
+    let momentum: Float
+    let dampening: Float
+    let nesterov: Bool
+    let weightDecay: Float
+    let weightDecayMode: WeightDecayMode
+    let decaysBiases: Bool
+    let schedule: LearningRateSchedule
+    let clipping: GradientClipping?
+
+    init(momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float, weightDecayMode: WeightDecayMode,
+         decaysBiases: Bool, schedule: LearningRateSchedule, clipping: GradientClipping?) {
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        self.weightDecayMode = weightDecayMode
+        self.decaysBiases = decaysBiases
+        self.schedule = schedule
+        self.clipping = clipping
+    }
+
+    /// Plain SGD's: no momentum, decay, schedule or clipping.
+    static let plain = SGDOptions(momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, weightDecayMode: .l2,
+                                  decaysBiases: true, schedule: .constant, clipping: nil)
 }
