@@ -167,9 +167,8 @@ final class ModelErrorTests: XCTestCase {
         XCTAssertThrowsError(try classifier.lossAndGradients(input: bad, labels: [0, 1], loss: .softmaxCrossEntropy)) {
             XCTAssertEqual($0 as? BackpropError, .nonFiniteLoss(step: nil))
         }
-        // Through a ReLU layer the NaN is clamped away (NaN > 0 is false), so the loss is finite:
-        // only the gradient dW0 = delta0ᵀ·x carries the NaN, and must still be caught.
-        XCTAssertTrue(try regressor.loss(input: bad, targets: Matrix(rows: 2, columns: 2)).isFinite)
+        // NaN passes through ReLU (as in PyTorch), so the loss itself is NaN and is caught.
+        XCTAssertTrue(try regressor.loss(input: bad, targets: Matrix(rows: 2, columns: 2)).isNaN)
         assertThrows(.nonFiniteLoss) { try regressor.lossAndGradients(input: bad, targets: Matrix(rows: 2, columns: 2), loss: .meanSquaredError) }
         var infiniteTarget = Matrix(rows: 2, columns: 2)
         infiniteTarget[0, 1] = .infinity

@@ -113,7 +113,7 @@ final class TrainerErrorTests: XCTestCase {
         ])
         let x = try Matrix(rows: 1, columns: 1, values: [1e20])
         let y = try Matrix(rows: 1, columns: 1, values: [1e19])
-        XCTAssertTrue(try model.lossAndGradients(input: x, targets: y, loss: .meanSquaredError).loss.isFinite)
+        XCTAssertTrue(try model.loss(input: x, targets: y).isFinite)
         for reduction in TrainerOptions.Reduction.allCases {
             for threads in [1, 2] {
                 let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(learningRate: 0.1),
