@@ -4,9 +4,12 @@
 /// 1. checks that the loss and every gradient are finite (otherwise nothing below happens);
 /// 2. when `requestedNorms` is not empty, computes `‖W‖` and/or `‖dLoss/dW‖` of every tensor,
 ///    in a fixed order, so the norms are bitwise reproducible (see `TensorNorms`);
-/// 3. calls `prepare(step:)` once, on the caller's thread, for the step's scalars (learning-rate
-///    schedules, bias corrections);
-/// 4. calls `update(_:step:)` once for each `ParameterChunk`: a range of whole rows of one
+/// 3. calls `prepare(step:globalNorms:)` once, on the caller's thread, for the step's scalars
+///    (learning-rate schedules, bias corrections, a gradient-clipping factor);
+/// 4. when `requestedNorms` contains `.updates`, calls `measure(_:step:rowSquares:)` once for
+///    each chunk (in parallel, like `update`) and forms each tensor's `TensorNorms.updates`
+///    from the rows' sums of squares it returns, in row order;
+/// 5. calls `update(_:step:)` once for each `ParameterChunk`: a range of whole rows of one
 ///    weight, or a range of one bias, from several threads at once; the chunks of a step cover
 ///    every parameter exactly once and never overlap.
 ///
@@ -28,6 +31,20 @@ public protocol Optimizer: Sendable {
     /// call of that step.
     func prepare(step: Int) -> OptimizerStep
 
+    /// The scalars of step `step` given the norms of all parameters together,
+    /// `‖θ‖ = √(Σ over tensors ‖W‖²)`, and of all gradients (for clipping by global norm); a
+    /// norm not requested is 0. The default calls `prepare(step:)`.
+    func prepare(step: Int, globalNorms: TensorNorms) -> OptimizerStep
+
+    /// Only when `requestedNorms` contains `.updates`: a first pass over the step's chunks,
+    /// before any `update`, that stores in `rowSquares[i]` the sum of squares (in `Double`, in
+    /// an order fixed by the row alone, so the norms do not depend on the chunking) of row `i`
+    /// of the chunk (`chunk.count / chunk.tensor.columns` rows) of the update direction whose
+    /// per-tensor norm `update` needs (LAMB's `‖r + λW‖`). It may update `chunk.state` (it runs exactly once per step, before
+    /// `update`), must not change the parameters, and sees `chunk.norms.updates == 0`. The
+    /// default stores zeros.
+    func measure(_ chunk: ParameterChunk, step: OptimizerStep, rowSquares: UnsafeMutablePointer<Double>)
+
     /// Updates `chunk.parameters[0..<chunk.count]` in place from `chunk.gradients` (the
     /// batch-mean gradients `dLoss/dW` or `dLoss/db`) and `chunk.state`.
     func update(_ chunk: ParameterChunk, step: OptimizerStep)
@@ -40,6 +57,12 @@ extension Optimizer {
     public var requestedNorms: TensorNormRequest { [] }
     /// The step number and no scalars by default.
     public func prepare(step: Int) -> OptimizerStep { OptimizerStep(number: step) }
+    /// `prepare(step:)` by default: the global norms are ignored.
+    public func prepare(step: Int, globalNorms: TensorNorms) -> OptimizerStep { prepare(step: step) }
+    /// Zeros by default.
+    public func measure(_ chunk: ParameterChunk, step: OptimizerStep, rowSquares: UnsafeMutablePointer<Double>) {
+        rowSquares.update(repeating: 0, count: chunk.count / chunk.tensor.columns)
+    }
 }
 
 /// One parameter tensor of an `MLP`: the weight or the bias of a layer.
@@ -83,6 +106,9 @@ public struct TensorNormRequest: OptionSet, Sendable, Hashable {
     public static let parameters = TensorNormRequest(rawValue: 1)
     /// `‖dLoss/dW‖` (or `‖dLoss/db‖`) of the batch.
     public static let gradients = TensorNormRequest(rawValue: 2)
+    /// The norm of the optimizer's own update direction, from `Optimizer.measure` (an extra
+    /// parallel pass over the parameters before the update).
+    public static let updates = TensorNormRequest(rawValue: 4)
 }
 
 /// The Euclidean norms of a whole tensor (all its chunks). Each row's sum of squares is
@@ -94,10 +120,13 @@ public struct TensorNorms: Sendable, Hashable {
     public var parameters: Float
     /// `‖dLoss/dW‖`.
     public var gradients: Float
+    /// The norm of the update direction measured by `Optimizer.measure` (`.updates`).
+    public var updates: Float
 
-    public init(parameters: Float = 0, gradients: Float = 0) {
+    public init(parameters: Float = 0, gradients: Float = 0, updates: Float = 0) {
         self.parameters = parameters
         self.gradients = gradients
+        self.updates = updates
     }
 }
 

@@ -17,7 +17,9 @@ import Darwin
 ///    every `dW(l) = delta(l)ᵀ·h(l-1)` and `db(l)` over the whole batch; or `.reduce(level:)`
 ///    (`.perWorkerTree`): the levels of the tree reduction. The last of these phases also
 ///    checks that the gradients are finite and, when asked, sums the squares of every row.
-/// 3. `.update`: the optimizer, parallel over chunks of whole rows.
+/// 3. `.measure` (only for optimizers that request `.updates` norms): the optimizer's first
+///    pass, which sums the squares of each row of its update direction.
+/// 4. `.update`: the optimizer, parallel over chunks of whole rows.
 final class TrainingEngine: ParallelTask, @unchecked Sendable {
     enum Phase {
         case prepare
@@ -25,6 +27,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         case weightGradients
         case reduce(level: Int)
         case finalize
+        case measure
         case update
     }
 
@@ -62,11 +65,14 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     /// Each sample's loss.
     private var rowLoss: UnsafeMutablePointer<Float>
     private var rowLossCapacity = 0
-    /// Per global row: sum of squares of the parameters (`[0, rowCount)`) and of the
-    /// gradients (`[rowCount, 2·rowCount)`).
+    /// Per global row: sum of squares of the parameters (`[0, rowCount)`), of the
+    /// gradients (`[rowCount, 2·rowCount)`) and of the optimizer's update direction
+    /// (`[2·rowCount, 3·rowCount)`).
     let rowSquares: UnsafeMutablePointer<Double>
     /// Per tensor (layout entry), the step's norms.
     let norms: UnsafeMutablePointer<TensorNorms>
+    /// The step's norms of all tensors together.
+    private var globalNorms = TensorNorms()
     /// Per task, at a stride of one cache line: 0 when its gradients were finite, else NaN.
     let taskProbes: UnsafeMutablePointer<Float>
     static let probeStride = 16
@@ -117,8 +123,8 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         state.initialize(repeating: 0, count: max(stateCount * layout.parameterCount, 1))
         gradientBuffers = .allocate(capacity: threads)
         rowLoss = allocateFloats(0)
-        rowSquares = .allocate(capacity: 2 * layout.rowCount)
-        rowSquares.initialize(repeating: 0, count: 2 * layout.rowCount)
+        rowSquares = .allocate(capacity: 3 * layout.rowCount)
+        rowSquares.initialize(repeating: 0, count: 3 * layout.rowCount)
         norms = .allocate(capacity: layout.entries.count)
         norms.initialize(repeating: TensorNorms(), count: layout.entries.count)
         taskProbes = allocateFloats(threads * Self.probeStride)
@@ -251,7 +257,12 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         }
 
         if !normRequest.isEmpty { combineNorms() }
-        optimizerStep = optimizer.prepare(step: stepCount + 1)
+        optimizerStep = optimizer.prepare(step: stepCount + 1, globalNorms: globalNorms)
+        if normRequest.contains(.updates) {
+            phase = .measure
+            executor.run(iterations: threads, self)
+            combineUpdateNorms()
+        }
         phase = .update
         executor.run(iterations: threads, self)
         stepCount += 1
@@ -317,7 +328,8 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         case .weightGradients: computeWeightGradients(task: index)
         case .reduce(let level): reduce(level: level, task: index)
         case .finalize: finishRows(task: index)
-        case .update: update(task: index)
+        case .measure: update(task: index, measuring: true)
+        case .update: update(task: index, measuring: false)
         }
     }
 
@@ -500,22 +512,41 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         return probe
     }
 
-    /// The norms of every tensor from the rows' sums of squares, in row order.
+    /// The norms of every tensor from the rows' sums of squares, in row order, and the global
+    /// norms from the tensors' sums of squares, in tensor order.
     private func combineNorms() {
+        var totalParameterSquares = 0.0, totalGradientSquares = 0.0
         for (e, entry) in layout.entries.enumerated() {
             var parameterSquares = 0.0, gradientSquares = 0.0
             for row in entry.firstRow..<(entry.firstRow + entry.tensor.rows) {
                 parameterSquares += rowSquares[row]
                 gradientSquares += rowSquares[layout.rowCount + row]
             }
+            totalParameterSquares += parameterSquares
+            totalGradientSquares += gradientSquares
             norms[e] = TensorNorms(
                 parameters: normRequest.contains(.parameters) ? Float(parameterSquares.squareRoot()) : 0,
                 gradients: normRequest.contains(.gradients) ? Float(gradientSquares.squareRoot()) : 0)
         }
+        globalNorms = TensorNorms(
+            parameters: normRequest.contains(.parameters) ? Float(totalParameterSquares.squareRoot()) : 0,
+            gradients: normRequest.contains(.gradients) ? Float(totalGradientSquares.squareRoot()) : 0)
     }
 
-    /// The optimizer on the chunks of task `p`: its global rows, one chunk per tensor.
-    private func update(task p: Int) {
+    /// Each tensor's `updates` norm from the rows' sums of squares of the `.measure` pass.
+    private func combineUpdateNorms() {
+        for (e, entry) in layout.entries.enumerated() {
+            var squares = 0.0
+            for row in entry.firstRow..<(entry.firstRow + entry.tensor.rows) {
+                squares += rowSquares[2 * layout.rowCount + row]
+            }
+            norms[e].updates = Float(squares.squareRoot())
+        }
+    }
+
+    /// The optimizer on the chunks of task `p`: its global rows, one chunk per tensor;
+    /// `measure` calls `Optimizer.measure` instead of `update`.
+    private func update(task p: Int, measuring: Bool) {
         let optimizer = self.optimizer
         let step = optimizerStep
         var row = rowBoundaries[p]
@@ -527,12 +558,17 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             let columns = entry.tensor.columns
             let first = (row - entry.firstRow) * columns
             let elements = first..<((segmentEnd - entry.firstRow) * columns)
-            optimizer.update(ParameterChunk(
+            let chunk = ParameterChunk(
                 tensor: entry.tensor, elements: elements,
                 parameters: parameters + entry.offset + first,
                 gradients: gradientBuffers[0] + entry.offset + first,
                 state: state + stateCount * entry.stateUnits + first, stateStride: entry.tensor.count,
-                norms: norms[e]), step: step)
+                norms: norms[e])
+            if measuring {
+                optimizer.measure(chunk, step: step, rowSquares: rowSquares + 2 * layout.rowCount + row)
+            } else {
+                optimizer.update(chunk, step: step)
+            }
             row = segmentEnd
         }
     }
