@@ -131,6 +131,21 @@ int bp_numa_node_of_address(const void *address) {
     return r == 0 ? node : -errno;
 }
 
+int bp_numa_policy_of_address(const void *address, unsigned long *nodes, size_t longs) {
+    int mode = -1;
+    memset(nodes, 0, longs * sizeof(unsigned long));
+    long r = syscall(SYS_get_mempolicy, &mode, nodes, (unsigned long)(longs * 8 * sizeof(unsigned long)), address,
+                     (unsigned long)MPOL_F_ADDR);
+    if (r != 0) return -errno;
+    switch (mode) {
+    case MPOL_DEFAULT: return BP_NUMA_POLICY_DEFAULT;
+    case MPOL_PREFERRED: return BP_NUMA_POLICY_PREFERRED;
+    case MPOL_BIND: return BP_NUMA_POLICY_BIND;
+    case MPOL_INTERLEAVE: return BP_NUMA_POLICY_INTERLEAVE;
+    default: return 100 + mode;
+    }
+}
+
 // MARK: - Thread affinity
 
 struct bp_affinity {

@@ -25,7 +25,7 @@ final class NUMAMemory: @unchecked Sendable {
     /// `count` zeroed floats (at least one page) placed by `placement`.
     /// Traps when the address space is exhausted, as `Array` does.
     init(count: Int, placement: MemoryPlacement) {
-        let page = Int(bp_page_size())
+        let page = NUMAMemory.pageSize
         self.count = count
         byteCount = max(1, (max(count, 1) * MemoryLayout<Float>.stride + page - 1) / page) * page
         guard let raw = bp_numa_map(byteCount) else {
@@ -46,7 +46,7 @@ final class NUMAMemory: @unchecked Sendable {
     @discardableResult
     func place(_ floats: Range<Int>, _ placement: MemoryPlacement) -> Bool {
         guard placement != .uniform, !floats.isEmpty else { return true }
-        let page = Int(bp_page_size())
+        let page = NUMAMemory.pageSize
         let start = (floats.lowerBound * MemoryLayout<Float>.stride + page - 1) / page * page
         let end = floats.upperBound * MemoryLayout<Float>.stride / page * page
         guard end > start else { return true }
@@ -70,9 +70,44 @@ final class NUMAMemory: @unchecked Sendable {
         }
     }
 
+    /// The memory policy governing `address` and its nodes (get_mempolicy with MPOL_F_ADDR), or
+    /// nil when the kernel refuses the query.
+    static func policy(at address: UnsafeRawPointer) -> (placement: MemoryPlacement, mode: KernelPolicy)? {
+        var mask = [UInt](repeating: 0, count: 16)
+        let mode = bp_numa_policy_of_address(address, &mask, mask.count)
+        guard mode >= 0 else { return nil }
+        var nodes: [Int] = []
+        for (word, bits) in mask.enumerated() {
+            for bit in 0..<UInt.bitWidth where bits & (1 << UInt(bit)) != 0 { nodes.append(word * UInt.bitWidth + bit) }
+        }
+        switch mode {
+        case Int32(BP_NUMA_POLICY_DEFAULT): return (.uniform, .default)
+        case Int32(BP_NUMA_POLICY_PREFERRED) where nodes.count == 1: return (.node(nodes[0]), .preferred)
+        case Int32(BP_NUMA_POLICY_BIND): return (nodes.count == 1 ? .node(nodes[0]) : .interleaved(nodes), .bind)
+        case Int32(BP_NUMA_POLICY_INTERLEAVE): return (.interleaved(nodes), .interleave)
+        default: return (.uniform, .other(mode))
+        }
+    }
+
+    /// The kernel's memory-policy modes (mbind(2), get_mempolicy(2)).
+    enum KernelPolicy: Equatable {
+        case `default`, preferred, bind, interleave
+        case other(Int32)
+    }
+
+    /// Bytes in a page.
+    static let pageSize = Int(bp_page_size())
+
+    /// The node of the page holding `address` (get_mempolicy with MPOL_F_NODE | MPOL_F_ADDR),
+    /// or nil when the page is not faulted in or the kernel refuses the query.
+    static func node(of address: UnsafeRawPointer) -> Int? {
+        let node = bp_numa_node_of_address(address)
+        return node >= 0 ? Int(node) : nil
+    }
+
     /// Writes a zero into each page so that the kernel allocates it (under the policy in force).
     static func touchPages(_ address: UnsafeMutableRawPointer, bytes: Int) {
-        let page = Int(bp_page_size())
+        let page = NUMAMemory.pageSize
         var offset = 0
         while offset < bytes {
             address.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self)
@@ -102,7 +137,7 @@ public struct PageCensus: Sendable, Hashable, CustomStringConvertible {
     /// Counts the pages of `bytes` bytes at `address` with move_pages(2) (`nodes` = NULL, which
     /// moves nothing); nil when the kernel refuses the query (no NUMA support, or blocked).
     public static func of(_ address: UnsafeRawPointer, bytes: Int) -> PageCensus? {
-        let page = Int(bp_page_size())
+        let page = NUMAMemory.pageSize
         let capacity = (bytes + 2 * page - 1) / page + 1
         var status = [Int32](repeating: 0, count: capacity)
         let pages = Int(bp_numa_page_nodes(address, bytes, &status, capacity))

@@ -40,6 +40,9 @@ int bp_numa_bind(void *address, size_t bytes, int policy, const int *nodes, int 
 int bp_numa_page_nodes(const void *address, size_t bytes, int *status, size_t capacity);
 /// The node of the page holding `address` (get_mempolicy MPOL_F_NODE|MPOL_F_ADDR), or −errno.
 int bp_numa_node_of_address(const void *address);
+/// The memory policy governing `address` (get_mempolicy MPOL_F_ADDR): a BP_NUMA_POLICY_ value
+/// (100 + the kernel's mode for others) with its nodes in `nodes` (`longs` words), or −errno.
+int bp_numa_policy_of_address(const void *address, unsigned long *nodes, size_t longs);
 
 /// A thread CPU mask sized for this machine's kernel.
 typedef struct bp_affinity bp_affinity;
