@@ -33,15 +33,18 @@ final class WorkerPool: @unchecked Sendable {
     private var threads: [pthread_t] = []
 
     /// A pool of `workerCount` workers: the caller plus `workerCount − 1` started threads.
-    init(workerCount: Int) {
+    /// `threadStart(worker)`, when given, runs first on each started thread (NUMA pinning).
+    init(workerCount: Int, threadStart: (@Sendable (Int) -> Void)? = nil) {
         precondition(workerCount >= 1, "a pool needs at least one worker")
         self.workerCount = workerCount
         shared = Shared(workerCount: workerCount)
         for worker in 1..<workerCount {
-            let context = Unmanaged.passRetained(HelperContext(shared: shared, worker: worker)).toOpaque()
+            let context = Unmanaged.passRetained(HelperContext(shared: shared, worker: worker, threadStart: threadStart))
+                .toOpaque()
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { raw in
                 let context = Unmanaged<HelperContext>.fromOpaque(raw!).takeRetainedValue()
+                context.threadStart?(context.worker)
                 context.shared.helperLoop(worker: context.worker)
                 return nil
             }, context)
@@ -77,9 +80,11 @@ protocol ParallelTask: AnyObject, Sendable {
 private final class HelperContext {
     let shared: WorkerPool.Shared
     let worker: Int
-    init(shared: WorkerPool.Shared, worker: Int) {
+    let threadStart: (@Sendable (Int) -> Void)?
+    init(shared: WorkerPool.Shared, worker: Int, threadStart: (@Sendable (Int) -> Void)?) {
         self.shared = shared
         self.worker = worker
+        self.threadStart = threadStart
     }
 }
 
