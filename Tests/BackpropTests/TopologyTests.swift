@@ -142,5 +142,10 @@ final class TopologyTests: XCTestCase {
         XCTAssertEqual(unavailable.note, "NUMA: numa_available() < 0 (no kernel NUMA support, or memory-policy calls refused); uniform placement over 2 CPUs")
         XCTAssertEqual(Placement(rawValue: "interleaved"), .interleaved)
         XCTAssertNil(Placement(rawValue: "spread"))
+        XCTAssertEqual(try Placement.parse("Replicated"), .replicated)
+        XCTAssertThrowsError(try Placement.parse("spread")) { error in
+            XCTAssertEqual(error as? BackpropError, .invalidConfiguration(
+                "--numa: unknown placement 'spread'; expected one of automatic, interleaved, replicated, none"))
+        }
     }
 }

@@ -82,7 +82,7 @@ public struct PlacementReport: Sendable, Hashable, CustomStringConvertible {
             "node \(topology.nodes[k].id): CPUs \(NUMATopology.cpuList(topology.nodes[k].cpus)), "
                 + "\(plan.nodeThreads[k].count) threads, \(plan.nodeWorkers[k].count) workers"
         }.joined(separator: "; "))
-        for kind in BufferKind.allCases where buffers.contains(where: { $0.kind == kind }) {
+        for kind in BufferKind.allCases where bytes(of: kind) > 0 {
             let tenths = Int((Double(bytes(of: kind)) / 1_048_576 * 10).rounded())
             let label = kind.rawValue + String(repeating: " ", count: max(0, 16 - kind.rawValue.count))
             let size = "\(tenths / 10).\(tenths % 10)"

@@ -28,7 +28,7 @@ final class PlacementRuntime: @unchecked Sendable {
     let mapsIterationsToWorkers: Bool
 
     private let callerPin: ThreadPin?
-    private let iterationPins: [ThreadPin]
+    private let iterationPins: [ThreadPin?]
     private let pinFailures = Atomic<Int>(0)
     private let buffers = Mutex<[UInt: TrackedBuffer]>([:])
 
@@ -65,7 +65,7 @@ final class PlacementRuntime: @unchecked Sendable {
         reductions = (0...workers).map { plan.reduction(activeWorkers: max($0, 1)) }
         mapsIterationsToWorkers = plan.iterationWorkers != Array(0..<workers)
         callerPin = isActive ? ThreadPin() : nil
-        iterationPins = isActive ? (0..<workers).compactMap { _ in ThreadPin() } : []
+        iterationPins = isActive ? (0..<workers).map { _ in ThreadPin() } : []
     }
 
     // MARK: - Threads
@@ -91,14 +91,14 @@ final class PlacementRuntime: @unchecked Sendable {
     /// Pins the thread that runs iteration `i` of a Dispatch loop, until `endIteration(i)`.
     @inline(__always)
     func beginIteration(_ i: Int) {
-        guard isActive else { return }
-        if !iterationPins[i].pin(to: plan.threadCPUs[i % plan.threadCount]) { pinFailures.add(1, ordering: .relaxed) }
+        guard isActive, let pin = iterationPins[i] else { return }
+        if !pin.pin(to: plan.threadCPUs[i % plan.threadCount]) { pinFailures.add(1, ordering: .relaxed) }
     }
 
     @inline(__always)
     func endIteration(_ i: Int) {
         guard isActive else { return }
-        iterationPins[i].restore()
+        iterationPins[i]?.restore()
     }
 
     /// The worker iteration `i` of a `workerCount`-iteration loop computes.
