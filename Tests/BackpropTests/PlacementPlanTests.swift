@@ -80,6 +80,10 @@ final class PlacementPlanTests: XCTestCase {
         ])
         XCTAssertEqual(plan.reduction().levels.map(\.crossesNodes), [false, false, false, true, true])
 
+        // Threads steal from their own node first, then the nearest node.
+        XCTAssertEqual(plan.stealOrder(thread: 5), [5, 6, 4, 0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13])
+        XCTAssertEqual(plan.stealOrder(thread: 12), [12, 13, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5, 6])
+
         // Socket pairs numbered 0,2 and 1,3: the nearest pairing follows the distances, not the ids.
         let interleavedSockets = try NUMATopology(
             nodes: (0..<4).map { Node(id: $0, cpus: [2 * $0, 2 * $0 + 1]) },
@@ -147,6 +151,13 @@ final class PlacementPlanTests: XCTestCase {
             XCTAssertEqual(plan.iterationWorkers.sorted(), Array(0..<workers), context)
             for i in 0..<workers {
                 XCTAssertEqual(plan.workerThreads[plan.iterationWorkers[i]], i % plan.threadCount, context)
+            }
+            for t in 0..<plan.threadCount {
+                let order = plan.stealOrder(thread: t)
+                XCTAssertEqual(order.first, t, context)
+                XCTAssertEqual(order.sorted(), Array(0..<plan.threadCount), context)
+                let home = plan.nodeThreads[plan.threadNodes[t]]
+                XCTAssertEqual(Set(order.prefix(home.count)), Set(home), "own node first: \(context)")
             }
             XCTAssertEqual(plan.nodeWorkers.map(\.count).reduce(0, +), workers, context)
             for (k, range) in plan.nodeWorkers.enumerated() {

@@ -165,7 +165,14 @@ final class PlacementTrainerTests: XCTestCase {
                 XCTAssertEqual(ThreadAffinity.current(), all, "\(executor)")
                 XCTAssertEqual(run.trainer.placementReport.pinFailures, 0)
                 if executor == .workerPool {
-                    XCTAssertEqual(pinnedThreadCount(), pinnedBefore + 1, "the pool's one helper thread is pinned")
+                    // The helper pins itself when it starts, which on a busy machine may come
+                    // after the caller has run (and stolen) every iteration so far.
+                    var pinned = pinnedThreadCount()
+                    for _ in 0..<200 where pinned != pinnedBefore + 1 {
+                        usleep(10_000)
+                        pinned = pinnedThreadCount()
+                    }
+                    XCTAssertEqual(pinned, pinnedBefore + 1, "the pool's one helper thread is pinned")
                 }
             }
             DispatchQueue.concurrentPerform(iterations: 64) { _ in
@@ -202,13 +209,19 @@ final class PlacementTrainerTests: XCTestCase {
                                               threads: threads, options: TrainerOptions(reduction: reduction),
                                               placement: placement, topology: topology)
                     for _ in 0..<2 { _ = try trainer.step(input: x, labels: labels) }
-                    bp_allocation_counting(1)
-                    let before = bp_allocation_count()
-                    for _ in 0..<4 { _ = try trainer.step(input: x, labels: labels) }
-                    for _ in 0..<2 { _ = try trainer.step(input: small, labels: smallLabels) }
-                    let count = bp_allocation_count() - before
-                    bp_allocation_counting(0)
-                    XCTAssertEqual(count, 0, "\(reduction) \(placement) threads \(threads)")
+                    // The counter sees every thread of the process (XCTest's, Dispatch's idle
+                    // threads retiring); a step is deterministic, so an allocation of ours
+                    // would show in every one of three runs: take the fewest.
+                    var fewest = Int.max
+                    for _ in 0..<3 {
+                        bp_allocation_counting(1)
+                        let before = bp_allocation_count()
+                        for _ in 0..<4 { _ = try trainer.step(input: x, labels: labels) }
+                        for _ in 0..<2 { _ = try trainer.step(input: small, labels: smallLabels) }
+                        fewest = min(fewest, Int(bp_allocation_count() - before))
+                        bp_allocation_counting(0)
+                    }
+                    XCTAssertEqual(fewest, 0, "\(reduction) \(placement) threads \(threads)")
                 }
             }
         }

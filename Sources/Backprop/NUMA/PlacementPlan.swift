@@ -103,6 +103,24 @@ public struct PlacementPlan: Sendable, Hashable {
     /// Workers on each node (by index).
     public var workersPerNode: [Int] { nodeWorkers.map(\.count) }
 
+    /// The order in which thread `thread` looks for iterations to run in a work-stealing loop
+    /// (iteration lists belong to threads): its own first, then the other threads of its node
+    /// (circularly, from the next one), then the other nodes' threads, nearest node first
+    /// (`d(a,b) + d(b,a)`, ties to the lower node), each node's circularly from its first thread.
+    /// A stolen iteration then runs on the thread's own node whenever one there is left.
+    public func stealOrder(thread: Int) -> [Int] {
+        let home = threadNodes[thread]
+        let own = nodeThreads[home]
+        var order = (0..<own.count).map { own.lowerBound + (thread - own.lowerBound + $0) % own.count }
+        let distances = topology.distances
+        let others = activeNodes.filter { $0 != home }.sorted { a, b in
+            let da = distances[home][a] + distances[a][home], db = distances[home][b] + distances[b][home]
+            return da != db ? da < db : a < b
+        }
+        for k in others { order.append(contentsOf: nodeThreads[k]) }
+        return order
+    }
+
     /// Indices of the nodes that run at least one thread.
     public var activeNodes: [Int] { nodeThreads.indices.filter { !nodeThreads[$0].isEmpty } }
 
