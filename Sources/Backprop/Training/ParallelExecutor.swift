@@ -17,7 +17,9 @@ final class ParallelExecutor: @unchecked Sendable {
         case .workerPool:
             var threadStart: (@Sendable (Int) -> Void)?
             if let pinning { threadStart = { thread in pinning.pinOwnThread(thread) } }
-            pool = WorkerPool(workerCount: max(1, min(tasks, cores)), threadStart: threadStart)
+            let workers = max(1, min(tasks, cores))
+            pool = WorkerPool(workerCount: workers, threadStart: threadStart,
+                              stealOrder: pinning.map { runtime in (0..<workers).map { runtime.plan.stealOrder(thread: $0) } })
         case .dispatch: pool = nil
         }
     }
