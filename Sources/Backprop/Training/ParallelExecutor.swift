@@ -5,15 +5,28 @@ import Dispatch
 final class ParallelExecutor: @unchecked Sendable {
     let kind: TrainerOptions.Executor
     private let pool: WorkerPool?
+    /// Pins the pool's threads, or each Dispatch iteration's thread, when NUMA placement is on.
+    private let placement: PlacementRuntime?
 
     /// An executor for loops of up to `tasks` iterations on at most `cores` threads at once.
-    init(kind: TrainerOptions.Executor, tasks: Int, cores: Int) {
+    init(kind: TrainerOptions.Executor, tasks: Int, cores: Int, placement: PlacementRuntime? = nil) {
         self.kind = kind
+        let pinning = placement?.isActive == true ? placement : nil
+        self.placement = pinning
         switch kind {
-        case .workerPool: pool = WorkerPool(workerCount: max(1, min(tasks, cores)))
+        case .workerPool:
+            var threadStart: (@Sendable (Int) -> Void)?
+            if let pinning { threadStart = { thread in pinning.pinOwnThread(thread) } }
+            let workers = max(1, min(tasks, cores))
+            pool = WorkerPool(workerCount: workers, threadStart: threadStart,
+                              stealOrder: pinning.map { runtime in (0..<workers).map { runtime.plan.stealOrder(thread: $0) } })
         case .dispatch: pool = nil
         }
     }
+
+    /// Whether the caller's thread runs iterations of `run` (as pool worker 0) and must be
+    /// pinned around the work: true for the pool with NUMA placement on.
+    var pinsCaller: Bool { pool != nil && placement != nil }
 
     /// Threads that may run iterations at once (1 when everything runs on the caller).
     var concurrency: Int { pool?.workerCount ?? Int.max }
@@ -26,7 +39,16 @@ final class ParallelExecutor: @unchecked Sendable {
         } else if iterations == 1 {
             task.runIteration(0)
         } else if iterations > 1 {
-            DispatchQueue.concurrentPerform(iterations: iterations) { i in task.runIteration(i) }
+            if let placement {
+                // Dispatch's threads are borrowed: pinned for the iteration, then restored.
+                DispatchQueue.concurrentPerform(iterations: iterations) { i in
+                    placement.beginIteration(i)
+                    task.runIteration(i)
+                    placement.endIteration(i)
+                }
+            } else {
+                DispatchQueue.concurrentPerform(iterations: iterations) { i in task.runIteration(i) }
+            }
         }
     }
 }

@@ -22,6 +22,10 @@ import Foundation
 ///
 /// Reproducibility: the same model, data, options and thread count give bitwise the same
 /// weights run after run; with `.threadCountInvariant` (the default) also whatever the thread count.
+///
+/// NUMA: on a machine with several NUMA nodes the trainer pins its threads and places each
+/// worker's buffers on its node, and the weights replicated or interleaved (`Placement`);
+/// the results are bitwise the same with every placement. See `placementReport`.
 public final class Trainer {
     /// The loss minimised.
     public let loss: Loss
@@ -40,19 +44,39 @@ public final class Trainer {
     /// - Parameters:
     ///   - threads: shards and tasks per step, at least 1; defaults to the active cores.
     ///   - options: the summation mode and executor (defaults: `TrainerOptions()`).
+    ///   - placement: where threads and buffers go on a NUMA machine (default `.automatic`;
+    ///     uniform, at no cost, on a machine with one node or without libnuma).
+    ///   - topology: the machine's NUMA topology (default `NUMATopology.current`). Another one
+    ///     serves tests and what-if runs: its CPUs that the process cannot use are not pinned
+    ///     (counted in `PlacementReport.pinFailures`) and its nodes without memory keep the
+    ///     default policy (`PlacementReport.bindingFailures`). At most `topology.cpuCount`
+    ///     threads run at once.
     /// - Throws: `BackpropError.invalidThreadCount` when `threads < 1`.
     public init(model: MLP, loss: Loss, optimizer: any Optimizer,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                options: TrainerOptions = TrainerOptions()) throws {
+                options: TrainerOptions = TrainerOptions(), placement: Placement = .automatic,
+                topology: NUMATopology = .current) throws {
         guard threads >= 1 else { throw BackpropError.invalidThreadCount(threads) }
         self.loss = loss
         self.threads = threads
         self.options = options
         structure = model
+        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, topology.cpuCount))
+        let runtime = try PlacementRuntime(topology: topology, requested: placement, workers: threads,
+                                           threads: min(threads, cores))
+        if let note = runtime.isActive ? nil : runtime.plan.topology.note { NUMADiagnostics.deliver(note) }
         engine = TrainingEngine(model: model, loss: loss, optimizer: optimizer, threads: threads,
-                                cores: max(1, ProcessInfo.processInfo.activeProcessorCount), options: options)
+                                cores: cores, options: options, placement: runtime)
         cachedModel = model
     }
+
+    /// The NUMA placement in force and where the main buffers' pages are now (counted when
+    /// called, with move_pages(2); a few milliseconds for large models).
+    public var placementReport: PlacementReport { engine.placement.report() }
+
+    /// The placement in force: `.none` on a machine that cannot place memory, else the one
+    /// asked for (`.automatic` resolved).
+    public var placement: Placement { engine.placement.used }
 
     /// The optimizer. Replacing it keeps the per-parameter state when the new one has the same
     /// `stateCountPerParameter`, and resets it to zeros otherwise.

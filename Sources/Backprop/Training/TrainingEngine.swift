@@ -50,8 +50,19 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     let rowBoundaries: [Int]
     let flatBoundaries: [Int]
 
-    /// The parameters, in `layout`.
+    /// NUMA placement: pinning, node-placed buffers, the reduction order.
+    let placement: PlacementRuntime
+    /// The parameters, in `layout` (the master copy the optimizer updates).
     let parameters: UnsafeMutablePointer<Float>
+    /// `.replicated` placement: one copy of the parameters per node with workers, refreshed
+    /// chunk by chunk in the update phase; empty otherwise.
+    let replicas: [UnsafeMutablePointer<Float>]
+    /// The parameters worker `p` reads: its node's replica, or `parameters`.
+    let workerWeights: [UnsafeMutablePointer<Float>]
+    /// The flat range of the per-worker gradients that iteration `i` sums in the reduction
+    /// (a share of its node's steps), and whether these ranges are `flatBoundaries` (one node).
+    let reductionRanges: [Range<Int>]
+    let reductionMatchesTasks: Bool
     /// Optimizer state, `stateCount · layout.parameterCount` floats.
     private(set) var state: UnsafeMutablePointer<Float>
     private(set) var stateCount: Int
@@ -62,6 +73,11 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     /// `.threadCountInvariant`: `a`, `h`, `delta` of the whole batch (`BatchBuffers` layout).
     private var batchStorage: UnsafeMutablePointer<Float>?
     private var batchCapacity = 0
+    /// With NUMA placement on: the batch's input, each worker's rows copied by the worker onto
+    /// its node at the start of its shard (read again by the weight gradients).
+    private var stagedInput: UnsafeMutablePointer<Float>?
+    private var stagedCapacity = 0
+    private var touchStagedRows = false
     /// Each sample's loss.
     private var rowLoss: UnsafeMutablePointer<Float>
     private var rowLossCapacity = 0
@@ -83,7 +99,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     private var shardCount = 0
     private var input: UnsafePointer<Float>?
     private var targets: LossTargets?
-    private var tree = TreeReduction(bufferCount: 1)
+    private var reductionPlan = ReductionPlan(bufferCount: 1)
     private var normRequest: TensorNormRequest = []
     private var optimizerStep = OptimizerStep(number: 0)
     private var touchBatchRows = false
@@ -97,7 +113,8 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
 
     /// An engine for `model`'s shapes and weights, with `threads` workers and tasks, running at
     /// most `cores` threads at once.
-    init(model: MLP, loss: Loss, optimizer: any Optimizer, threads: Int, cores: Int, options: TrainerOptions) {
+    init(model: MLP, loss: Loss, optimizer: any Optimizer, threads: Int, cores: Int, options: TrainerOptions,
+         placement: PlacementRuntime) {
         let layout = ParameterLayout(sizes: model.sizes)
         self.layout = layout
         sizes = model.sizes
@@ -109,18 +126,51 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         reduction = options.reduction
         isa = InstructionSet.active
         workspaceCount = Kernels.workspaceCount(for: isa)
-        executor = ParallelExecutor(kind: options.executor, tasks: threads, cores: cores)
-        workers = (0..<threads).map { TrainingWorker(index: $0, layerCount: model.layers.count) }
+        self.placement = placement
+        executor = ParallelExecutor(kind: options.executor, tasks: threads, cores: cores, placement: placement)
+        workers = (0..<threads).map { TrainingWorker(index: $0, layerCount: model.layers.count, placement: placement) }
         let rowBoundaries = layout.rowBoundaries(tasks: threads)
         self.rowBoundaries = rowBoundaries
-        flatBoundaries = rowBoundaries.map { layout.offset(ofRow: $0) }
+        let flatBoundaries = rowBoundaries.map { layout.offset(ofRow: $0) }
+        self.flatBoundaries = flatBoundaries
 
-        parameters = allocateFloats(layout.count)
-        parameters.initialize(repeating: 0, count: layout.count)
+        // The weights: interleaved, or a master whose update chunks sit on the nodes of the
+        // tasks that update them plus one replica per node, or (no placement) heap memory.
+        let copies = placement.plan.weightPlacements(placement.used)
+        let master = placement.allocate(layout.count, placement.used == .interleaved ? copies[0] : .uniform,
+                                        kind: .weights, name: "weights")
+        if placement.used == .replicated {
+            for i in 0..<threads {
+                placement.place(master + flatBoundaries[i], count: flatBoundaries[i + 1] - flatBoundaries[i],
+                                placement.iterationPlacement(i))
+            }
+            let replicas = copies.map { copy in
+                placement.allocate(layout.count, copy, kind: .weightReplicas, name: "weights (\(copy))")
+            }
+            self.replicas = replicas
+            workerWeights = (0..<threads).map { replicas[placement.plan.weightCopy(forWorker: $0, placement: .replicated)] }
+        } else {
+            replicas = []
+            workerWeights = Array(repeating: master, count: threads)
+        }
+        parameters = master
+        // Each iteration sums its node's reduction steps over a share of the gradient.
+        var ranges: [Range<Int>] = []
+        var boundariesByShare: [Int: [Int]] = [:]
+        for i in 0..<threads {
+            let share = placement.nodeIterationCounts[placement.iterationNodes[i]]
+            if boundariesByShare[share] == nil {
+                boundariesByShare[share] = layout.rowBoundaries(tasks: share).map { layout.offset(ofRow: $0) }
+            }
+            let bounds = boundariesByShare[share]!
+            ranges.append(bounds[placement.iterationRanks[i]]..<bounds[placement.iterationRanks[i] + 1])
+        }
+        reductionRanges = ranges
+        reductionMatchesTasks = ranges == (0..<threads).map { flatBoundaries[$0]..<flatBoundaries[$0 + 1] }
         self.optimizer = optimizer
         stateCount = optimizer.stateCountPerParameter
-        state = allocateFloats(stateCount * layout.parameterCount)
-        state.initialize(repeating: 0, count: max(stateCount * layout.parameterCount, 1))
+        state = placement.allocate(stateCount * layout.parameterCount, .uniform, kind: .optimizerState,
+                                   name: "optimizer state")
         gradientBuffers = .allocate(capacity: threads)
         rowLoss = allocateFloats(0)
         rowSquares = .allocate(capacity: 3 * layout.rowCount)
@@ -133,13 +183,16 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         load(model)
         // Workers allocate their own workspace and gradient buffer; in the invariant mode,
         // the shared gradient buffer is first touched by the tasks that will write it.
+        placeState()
         if reduction == .threadCountInvariant {
-            let shared = allocateFloats(layout.count)
+            let shared = placement.allocate(layout.count, .uniform, kind: .gradients, name: "gradients (shared)")
             gradientBuffers.initialize(repeating: shared, count: threads)
             touchGradient = true
         }
         phase = .prepare
+        if executor.pinsCaller { placement.beginCallerRegion() }
         executor.run(iterations: threads, self)
+        if executor.pinsCaller { placement.endCallerRegion() }
         touchGradient = false
         if reduction == .perWorkerTree {
             for p in 0..<threads { (gradientBuffers + p).initialize(to: workers[p].gradient!) }
@@ -147,11 +200,13 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     }
 
     deinit {
-        freeFloats(parameters)
-        freeFloats(state)
-        if reduction == .threadCountInvariant { freeFloats(gradientBuffers[0]) }
+        placement.free(parameters)
+        for replica in replicas { placement.free(replica) }
+        placement.free(state)
+        if reduction == .threadCountInvariant { placement.free(gradientBuffers[0]) }
         gradientBuffers.deallocate()
-        freeFloats(batchStorage)
+        placement.free(batchStorage)
+        placement.free(stagedInput)
         freeFloats(rowLoss)
         rowSquares.deallocate()
         norms.deallocate()
@@ -170,6 +225,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
                 (parameters + layout.entries[2 * l + 1].offset).update(from: b.baseAddress!, count: b.count)
             }
         }
+        for replica in replicas { replica.update(from: parameters, count: layout.count) }
     }
 
     /// `model` (same shapes) with the current weights.
@@ -191,10 +247,30 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         optimizer = newValue
         let count = newValue.stateCountPerParameter
         guard count != stateCount else { return }
-        freeFloats(state)
+        placement.free(state)
         stateCount = count
-        state = allocateFloats(count * layout.parameterCount)
-        state.initialize(repeating: 0, count: max(count * layout.parameterCount, 1))
+        state = placement.allocate(count * layout.parameterCount, .uniform, kind: .optimizerState, name: "optimizer state")
+        placeState()
+    }
+
+    /// With NUMA placement on, puts each update task's part of the optimizer state on the
+    /// node of the thread that updates it (state vector `v` of a tensor's elements `e₀..<e₁`).
+    private func placeState() {
+        guard placement.isActive, stateCount > 0 else { return }
+        for p in 0..<threads {
+            var row = rowBoundaries[p]
+            while row < rowBoundaries[p + 1] {
+                let entry = layout.entries[layout.entryIndex(containingRow: row)]
+                let segmentEnd = min(rowBoundaries[p + 1], entry.firstRow + entry.tensor.rows)
+                let first = (row - entry.firstRow) * entry.tensor.columns
+                let count = (segmentEnd - row) * entry.tensor.columns
+                for v in 0..<stateCount {
+                    placement.place(state + stateCount * entry.stateUnits + v * entry.tensor.count + first, count: count,
+                                    placement.iterationPlacement(p))
+                }
+                row = segmentEnd
+            }
+        }
     }
 
     /// The optimizer state of tensor `entry` (see `TrainingState.optimizerState`).
@@ -211,13 +287,18 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     ///   not finite; the parameters and state are then untouched.
     func step(batchSize: Int, input: UnsafePointer<Float>, targets: LossTargets) throws -> Float {
         let start = monotonicSeconds()
+        // The caller's thread is pool worker 0: pinned for the step, then given its affinity back.
+        if executor.pinsCaller { placement.beginCallerRegion() }
+        defer { if executor.pinsCaller { placement.endCallerRegion() } }
         reserve(batchSize: batchSize)
         configureShards(batchSize: batchSize)
         self.input = input
         self.targets = targets
 
         phase = .shards
-        executor.run(iterations: shardCount, self)
+        // With more workers than threads, iteration i computes worker iterationWorkers[i]:
+        // run them all (idle workers return at once).
+        executor.run(iterations: placement.mapsIterationsToWorkers ? threads : shardCount, self)
         let shardsEnd = monotonicSeconds()
         var forward = 0.0
         for p in 0..<shardCount { forward = max(forward, workers[p].forwardSeconds) }
@@ -236,13 +317,15 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             executor.run(iterations: threads, self)
             gradientSeconds = monotonicSeconds() - shardsEnd
         case .perWorkerTree:
-            tree = TreeReduction(bufferCount: shardCount)
-            if tree.levelCount == 0 {
-                phase = .finalize
+            // Within each NUMA node first, then across nodes (`ReductionPlan`); the order
+            // depends only on the topology and the shard count, never on the placement.
+            reductionPlan = placement.reduction(shards: shardCount)
+            for level in reductionPlan.levels.indices {
+                phase = .reduce(level: level)
                 executor.run(iterations: threads, self)
             }
-            for level in 0..<tree.levelCount {
-                phase = .reduce(level: level)
+            if reductionPlan.levels.isEmpty || !reductionMatchesTasks {
+                phase = .finalize
                 executor.run(iterations: threads, self)
             }
             reductionSeconds = monotonicSeconds() - shardsEnd
@@ -280,11 +363,19 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             rowLossCapacity = batchSize
         }
         var grow = false
+        if placement.isActive && batchSize > stagedCapacity {
+            placement.free(stagedInput)
+            stagedInput = placement.allocate(batchSize * sizes[0], .uniform, kind: .input, name: "input (batch)")
+            stagedCapacity = batchSize
+            touchStagedRows = true
+            grow = true
+        }
         switch reduction {
         case .threadCountInvariant:
             if batchSize > batchCapacity {
-                freeFloats(batchStorage)
-                batchStorage = allocateFloats(BatchBuffers.floatCount(rows: batchSize, outputSizes: outputSizes))
+                placement.free(batchStorage)
+                batchStorage = placement.allocate(BatchBuffers.floatCount(rows: batchSize, outputSizes: outputSizes),
+                                                  .uniform, kind: .activations, name: "activations (batch)")
                 batchCapacity = batchSize
                 touchBatchRows = true
                 grow = true
@@ -299,6 +390,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         phase = .prepare
         executor.run(iterations: threads, self)
         touchBatchRows = false
+        touchStagedRows = false
     }
 
     /// Splits the batch into `min(threads, batchSize)` shards and points the workers' views.
@@ -334,17 +426,26 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     }
 
     private func prepare(_ p: Int) {
-        let worker = workers[p]
+        let worker = workers[placement.worker(ofIteration: p)]
         worker.prepare(workspaceCount: workspaceCount, gradientCount: reduction == .perWorkerTree ? layout.count : 0)
+        if touchStagedRows && !worker.rows.isEmpty {
+            let rows = stagedInput! + worker.rows.lowerBound * sizes[0]
+            placement.place(rows, count: worker.rows.count * sizes[0], worker.memoryPlacement)
+            rows.initialize(repeating: 0, count: worker.rows.count * sizes[0])
+        }
         switch reduction {
         case .threadCountInvariant:
             if touchGradient {
                 let range = flatBoundaries[p]..<flatBoundaries[p + 1]
+                placement.place(gradientBuffers[0] + range.lowerBound, count: range.count, placement.iterationPlacement(p))
                 (gradientBuffers[0] + range.lowerBound).initialize(repeating: 0, count: range.count)
             }
             if touchBatchRows && !worker.rows.isEmpty {
                 for l in 0..<layerCount {
                     let n = worker.rows.count * outputSizes[l]
+                    for rows in [worker.preActivations[l]!, worker.activations[l]!, worker.deltas[l]!] {
+                        placement.place(rows, count: n, worker.memoryPlacement)
+                    }
                     worker.preActivations[l]!.initialize(repeating: 0, count: n)
                     worker.activations[l]!.initialize(repeating: 0, count: n)
                     worker.deltas[l]!.initialize(repeating: 0, count: n)
@@ -356,17 +457,27 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     }
 
     /// The forward and backward pass of shard `p`.
-    private func runShard(_ p: Int) {
+    private func runShard(_ iteration: Int) {
+        let p = placement.worker(ofIteration: iteration)
         let worker = workers[p]
         let rows = worker.rows.count
         guard rows > 0 else { return }
         if reduction == .perWorkerTree { worker.useOwnStorage(outputSizes: outputSizes) }
         let workspace = worker.workspace!
         let first = worker.rows.lowerBound
+        let parameters = workerWeights[p]
         let start = monotonicSeconds()
+        // With NUMA placement on, the worker first copies its rows of the input to its node.
+        let shardInput: UnsafePointer<Float>
+        if let stagedInput {
+            (stagedInput + first * sizes[0]).update(from: input! + first * sizes[0], count: rows * sizes[0])
+            shardInput = UnsafePointer(stagedInput + first * sizes[0])
+        } else {
+            shardInput = input! + first * sizes[0]
+        }
 
         // Forward: a(l) = h(l-1)·W(l)ᵀ + b(l), h(l) = f(a(l)).
-        var h = UnsafePointer(input! + first * sizes[0])
+        var h = shardInput
         for l in 0..<layerCount {
             let weight = layout.entries[2 * l], bias = layout.entries[2 * l + 1]
             let a = worker.preActivations[l]!, out = worker.activations[l]!
@@ -399,7 +510,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             let weight = layout.entries[2 * l]
             if reduction == .perWorkerTree {
                 let gradient = worker.gradient!
-                let hPrevious = l == 0 ? input! + first * sizes[0] : UnsafePointer(worker.activations[l - 1]!)
+                let hPrevious = l == 0 ? shardInput : UnsafePointer(worker.activations[l - 1]!)
                 Kernels.gemm(GEMMProblem(
                     m: sizes[l + 1], n: sizes[l], k: rows,
                     a: GEMMOperand(delta, leadingDimension: sizes[l + 1], transposed: true),
@@ -428,14 +539,14 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
 
     /// `.threadCountInvariant`: rows `[r0, r1)` of every `dW(l)` and `db(l)`, over the whole batch.
     private func computeWeightGradients(task p: Int) {
-        let workspace = workers[p].workspace!
+        let workspace = workers[placement.worker(ofIteration: p)].workspace!
         let gradient = gradientBuffers[0]
         var probe: Float = 0
         for l in 0..<layerCount {
             let outputs = sizes[l + 1], inputs = sizes[l]
             let r0 = rowSplit(outputs, p), r1 = rowSplit(outputs, p + 1)
             guard r0 < r1 else { continue }
-            let hPrevious = l == 0 ? input! : layerBuffers(l - 1).h
+            let hPrevious = l == 0 ? (stagedInput.map { UnsafePointer($0) } ?? input!) : layerBuffers(l - 1).h
             let delta = layerBuffers(l).delta
             let weight = layout.entries[2 * l], bias = layout.entries[2 * l + 1]
             Kernels.gemm(GEMMProblem(
@@ -466,11 +577,11 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         return (UnsafePointer(h), d)
     }
 
-    /// `.perWorkerTree`: level `level` of the tree on task `p`'s chunk; the last level also
-    /// finishes the chunk's rows.
+    /// `.perWorkerTree`: the steps of level `level` on iteration `p`'s node, over its share of
+    /// the elements; on one node (shares = task chunks) the last level also finishes the rows.
     private func reduce(level: Int, task p: Int) {
-        tree.runLevel(level, buffers: gradientBuffers, range: flatBoundaries[p]..<flatBoundaries[p + 1])
-        if level == tree.levelCount - 1 { finishRows(task: p) }
+        placement.runLevel(level, of: reductionPlan, buffers: gradientBuffers, iteration: p, range: reductionRanges[p])
+        if reductionMatchesTasks && level == reductionPlan.levels.count - 1 { finishRows(task: p) }
     }
 
     /// Finishes the global rows of task `p` (finiteness probe, squares).
@@ -570,6 +681,11 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
                 optimizer.update(chunk, step: step)
             }
             row = segmentEnd
+        }
+        // `.replicated`: refresh this chunk of every node's copy.
+        for replica in replicas {
+            (replica + flatBoundaries[p]).update(from: parameters + flatBoundaries[p],
+                                                 count: flatBoundaries[p + 1] - flatBoundaries[p])
         }
     }
 }

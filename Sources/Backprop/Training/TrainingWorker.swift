@@ -4,10 +4,15 @@
 /// preparation phase (iteration `index` of a parallel loop), so with the worker pool (which
 /// runs iteration `index` on the same thread unless another one steals it) the pages normally
 /// live on the NUMA node of the thread that computes the shard.
+/// With NUMA placement on, the buffers are moreover allocated on the worker's node
+/// (`PlacementRuntime.workerPlacement`), whoever touches them.
 final class TrainingWorker: @unchecked Sendable {
     /// The shard this worker computes (iteration index of the shard phase).
     let index: Int
     let layerCount: Int
+    /// Allocates the worker's buffers where its node is.
+    let placement: PlacementRuntime
+    let memoryPlacement: MemoryPlacement
     /// GEMM scratch space, `Kernels.workspaceCount()` floats.
     private(set) var workspace: UnsafeMutablePointer<Float>?
     /// `.perWorkerTree` mode: this shard's gradients, in the `ParameterLayout`.
@@ -28,9 +33,11 @@ final class TrainingWorker: @unchecked Sendable {
     var forwardSeconds = 0.0
     var backwardSeconds = 0.0
 
-    init(index: Int, layerCount: Int) {
+    init(index: Int, layerCount: Int, placement: PlacementRuntime) {
         self.index = index
         self.layerCount = layerCount
+        self.placement = placement
+        memoryPlacement = placement.workerPlacement(index)
         preActivations = .allocate(capacity: layerCount)
         activations = .allocate(capacity: layerCount)
         deltas = .allocate(capacity: layerCount)
@@ -38,9 +45,9 @@ final class TrainingWorker: @unchecked Sendable {
     }
 
     deinit {
-        freeFloats(workspace)
-        freeFloats(gradient)
-        freeFloats(storage)
+        placement.free(workspace)
+        placement.free(gradient)
+        placement.free(storage)
         preActivations.deallocate()
         activations.deallocate()
         deltas.deallocate()
@@ -50,22 +57,21 @@ final class TrainingWorker: @unchecked Sendable {
     /// already there. Called by the worker's own iteration.
     func prepare(workspaceCount: Int, gradientCount: Int) {
         if workspace == nil {
-            workspace = allocateFloats(workspaceCount)
-            workspace!.initialize(repeating: 0, count: max(workspaceCount, 1))
+            workspace = placement.allocate(workspaceCount, memoryPlacement, kind: .workspace,
+                                           name: "workspace (worker \(index))")
         }
         if gradientCount > 0 && gradient == nil {
-            gradient = allocateFloats(gradientCount)
-            gradient!.initialize(repeating: 0, count: gradientCount)
+            gradient = placement.allocate(gradientCount, memoryPlacement, kind: .gradients,
+                                          name: "gradients (worker \(index))")
         }
     }
 
     /// Grows the private `a`, `h`, `delta` storage to `rows` rows (zeroed) when smaller.
     func reserveRows(_ rows: Int, outputSizes: [Int]) {
         guard rows > capacityRows else { return }
-        freeFloats(storage)
+        placement.free(storage)
         let count = BatchBuffers.floatCount(rows: rows, outputSizes: outputSizes)
-        storage = allocateFloats(count)
-        storage!.initialize(repeating: 0, count: count)
+        storage = placement.allocate(count, memoryPlacement, kind: .activations, name: "activations (worker \(index))")
         capacityRows = rows
     }
 

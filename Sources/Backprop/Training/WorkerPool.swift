@@ -34,15 +34,20 @@ final class WorkerPool: @unchecked Sendable {
     private var threads: [pthread_t] = []
 
     /// A pool of `workerCount` workers: the caller plus `workerCount − 1` started threads.
-    init(workerCount: Int) {
+    /// `threadStart(worker)`, when given, runs first on each started thread (NUMA pinning);
+    /// `stealOrder[w]`, when given, is the order (a permutation of the workers starting with
+    /// `w`) in which worker `w` takes iterations, its own first (NUMA: its node's next).
+    init(workerCount: Int, threadStart: (@Sendable (Int) -> Void)? = nil, stealOrder: [[Int]]? = nil) {
         precondition(workerCount >= 1, "a pool needs at least one worker")
         self.workerCount = workerCount
-        shared = Shared(workerCount: workerCount)
+        shared = Shared(workerCount: workerCount, stealOrder: stealOrder)
         for worker in 1..<workerCount {
-            let context = Unmanaged.passRetained(HelperContext(shared: shared, worker: worker)).toOpaque()
+            let context = Unmanaged.passRetained(HelperContext(shared: shared, worker: worker, threadStart: threadStart))
+                .toOpaque()
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { raw in
                 let context = Unmanaged<HelperContext>.fromOpaque(raw!).takeRetainedValue()
+                context.threadStart?(context.worker)
                 context.shared.helperLoop(worker: context.worker)
                 return nil
             }, context)
@@ -77,9 +82,11 @@ protocol ParallelTask: AnyObject, Sendable {
 private final class HelperContext {
     let shared: WorkerPool.Shared
     let worker: Int
-    init(shared: WorkerPool.Shared, worker: Int) {
+    let threadStart: (@Sendable (Int) -> Void)?
+    init(shared: WorkerPool.Shared, worker: Int, threadStart: (@Sendable (Int) -> Void)?) {
         self.shared = shared
         self.worker = worker
+        self.threadStart = threadStart
     }
 }
 
@@ -117,8 +124,18 @@ extension WorkerPool {
         /// Polls of an atomic before a thread goes to sleep (a few tens of microseconds).
         static let spinLimit = 4_000
 
-        init(workerCount: Int) {
+        /// `order[w · workerCount + j]`: the `j`-th list worker `w` takes iterations from.
+        private let order: UnsafeMutablePointer<Int>
+
+        init(workerCount: Int, stealOrder: [[Int]]?) {
             self.workerCount = workerCount
+            order = .allocate(capacity: workerCount * workerCount)
+            for w in 0..<workerCount {
+                let lists = stealOrder?[w] ?? (0..<workerCount).map { (w + $0) % workerCount }
+                precondition(lists.count == workerCount && lists.first == w && Set(lists).count == workerCount,
+                             "a steal order must be a permutation of the workers starting with the worker")
+                for j in 0..<workerCount { order[w * workerCount + j] = lists[j] }
+            }
             counters = .allocate(capacity: workerCount * Self.counterStride)
             for i in 0..<(workerCount * Self.counterStride) { (counters + i).initialize(to: Atomic(0)) }
             mutex = .allocate(capacity: 1)
@@ -138,6 +155,7 @@ extension WorkerPool {
             mutex.deallocate()
             counters.deinitialize(count: workerCount * Self.counterStride)
             counters.deallocate()
+            order.deallocate()
         }
 
         func run(task: any ParallelTask, iterations: Int) {
@@ -175,7 +193,7 @@ extension WorkerPool {
         /// Claims and runs iterations of job `job`: worker `worker`'s own first, then the others'.
         private func participate(worker: Int, job: Int) {
             for offset in 0..<workerCount {
-                let list = (worker + offset) % workerCount
+                let list = order[worker * workerCount + offset]
                 let counter = counters + list * Self.counterStride
                 var value = counter.pointee.load(ordering: .acquiring)
                 while value >> 32 == job {
