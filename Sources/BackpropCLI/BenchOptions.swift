@@ -110,7 +110,12 @@ extension BenchCommandLine {
                 for name in configNames! where BenchSuite.configuration(named: name) == nil {
                     throw BenchFlagError(flag, "unknown configuration '\(name)' (expected A, B, C or D)")
                 }
-            case "--threads": threads = try p.intList(flag, minimum: 1, maximum: 4096)
+            case "--threads":
+                let list = try p.intList(flag, minimum: 1, maximum: 4096)
+                if let twice = list.first(where: { n in list.filter { $0 == n }.count > 1 }) {
+                    throw BenchFlagError(flag, "lists \(twice) twice")
+                }
+                threads = list
             case "--steps": steps = try p.int(flag, minimum: 1)
             case "--warmup": warmup = try p.int(flag, minimum: 0)
             case "--repeat": repeats = try p.int(flag, minimum: sub == "gate" ? GatePolicy.defaultMinimumRepeats : 1)
