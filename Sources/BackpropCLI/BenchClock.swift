@@ -15,20 +15,22 @@ func benchSeconds() -> Double {
 }
 
 /// Samples the fp32 peak in short chunks of `Kernels.peakLoop` on `threads` threads,
-/// interleaved with the work being measured, and keeps the time-weighted average.
+/// interleaved with the work being measured.
 ///
 /// The loop touches no memory, so running it between two training steps or two GEMM calls
 /// leaves their caches as they were. Sampling the peak in the same window as the work makes
 /// their ratio insensitive to what the machine was doing meanwhile (another process on a
 /// core, two vCPUs sharing one core, a clock change), which a single calibration at start-up
-/// would not be.
+/// would not be. The rate used is the median over chunks, as the work's is the median over
+/// its steps or calls: a chunk or step that lost its core for a time slice is an outlier on
+/// both sides and drops out of both.
 final class PeakSampler {
     let threads: Int
     let isa: InstructionSet
     /// Iterations per thread in one chunk.
     let iterations: Int
-    private(set) var flops = 0.0
-    private(set) var seconds = 0.0
+    /// Flop rates of the chunks since the last `reset`.
+    private(set) var rates: [Double] = []
 
     /// A sampler whose chunks take about `chunkSeconds` each; `iterationsPerSecond` is the
     /// single-thread speed of the loop (from `PeakFLOPS.iterations(forSeconds: 1)`).
@@ -40,17 +42,13 @@ final class PeakSampler {
 
     /// Runs one chunk.
     func sample() {
-        let m = PeakFLOPS.measure(threads: threads, iterations: iterations, isa: isa)
-        let f = Double(threads) * Double(iterations) * Double(Kernels.peakFlopsPerIteration(isa: isa))
-        flops += f
-        seconds += f / m.flopsPerSecond
+        rates.append(PeakFLOPS.measure(threads: threads, iterations: iterations, isa: isa).flopsPerSecond)
     }
 
-    /// Average flop rate over all chunks since the last `reset` (0 before any).
-    var flopsPerSecond: Double { seconds > 0 ? flops / seconds : 0 }
+    /// Median flop rate over the chunks since the last `reset` (0 before any).
+    var flopsPerSecond: Double { BenchSummary(rates)?.median ?? 0 }
 
     func reset() {
-        flops = 0
-        seconds = 0
+        rates.removeAll(keepingCapacity: true)
     }
 }

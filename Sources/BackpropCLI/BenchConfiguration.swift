@@ -42,8 +42,8 @@ public enum BenchSuite {
     public static let all: [BenchConfiguration] = [
         BenchConfiguration(name: "A", sizes: [784, 256, 256, 10], batch: 256, steps: 40, warmup: 5),
         BenchConfiguration(name: "B", sizes: [784, 1024, 1024, 10], batch: 1024, steps: 8, warmup: 2),
-        BenchConfiguration(name: "C", sizes: [784, 1024, 1024, 10], batch: 8192, steps: 2, warmup: 1),
-        BenchConfiguration(name: "D", sizes: [4096, 4096, 4096, 10], batch: 1024, steps: 2, warmup: 1),
+        BenchConfiguration(name: "C", sizes: [784, 1024, 1024, 10], batch: 8192, steps: 3, warmup: 1),
+        BenchConfiguration(name: "D", sizes: [4096, 4096, 4096, 10], batch: 1024, steps: 3, warmup: 1),
     ]
 
     /// Names of the configurations the quick gate runs.

@@ -88,8 +88,9 @@ public struct GEMMBenchmark {
     }
 
     /// Measures each shape: warm-up and a calibration of the call count, then `repeats`
-    /// repeats, each sampling the peak and timing ours and OpenBLAS's back to back (in
-    /// alternating order, so neither always runs on a warmer cache).
+    /// repeats, each timing ours and OpenBLAS's back to back (in alternating order, so neither
+    /// always runs on a warmer cache) with a peak-loop chunk before, between and after. A
+    /// repeat's rate is its median call; its fraction of peak is that over the median chunk.
     public func run(progress: (String) -> Void) -> [GEMMMeasurement] {
         let loopSpeed = PeakFLOPS.iterations(forSeconds: 1, isa: isa)
         let sampler = PeakSampler(threads: 1, chunkSeconds: 0.01, iterationsPerSecond: loopSpeed, isa: isa)
@@ -126,16 +127,23 @@ public struct GEMMBenchmark {
                 difference = Double(maxDiff) / Double(max(maxRef, .leastNormalMagnitude))
             }
             var oursRate: [Double] = [], fractions: [Double] = [], blasRate: [Double] = [], ratios: [Double] = []
+            var times: [Double] = []
+            times.reserveCapacity(max(oursCalls, blasCalls ?? 0))
             for r in 0..<repeats {
                 sampler.reset()
                 sampler.sample()
                 var o = 0.0, bl = 0.0
-                let timeOurs = { o = s.flops * Double(oursCalls) / GEMMBenchmark.time(ours, calls: oursCalls) }
+                let timeOurs = {
+                    o = s.flops / GEMMBenchmark.medianCallSeconds(ours, calls: oursCalls, into: &times)
+                    sampler.sample()
+                }
                 let timeBLAS = {
-                    if let blas, let blasCalls { bl = s.flops * Double(blasCalls) / GEMMBenchmark.time(blas, calls: blasCalls) }
+                    if let blas, let blasCalls {
+                        bl = s.flops / GEMMBenchmark.medianCallSeconds(blas, calls: blasCalls, into: &times)
+                        sampler.sample()
+                    }
                 }
                 if r % 2 == 0 { timeOurs(); timeBLAS() } else { timeBLAS(); timeOurs() }
-                sampler.sample()
                 oursRate.append(o / 1e9)
                 fractions.append(o / sampler.flopsPerSecond)
                 if blas != nil {
@@ -160,6 +168,18 @@ public struct GEMMBenchmark {
             if t >= minimumSeconds || n >= 1 << 20 { return n }
             n = max(n * 2, Int((Double(n) * minimumSeconds * 1.2 / max(t, 1e-9)).rounded(.up)))
         }
+    }
+
+    /// The median of `calls` individually timed calls of `body`, in seconds: a call that lost
+    /// its core to another process for a time slice is an outlier and drops out.
+    static func medianCallSeconds(_ body: () -> Void, calls: Int, into times: inout [Double]) -> Double {
+        times.removeAll(keepingCapacity: true)
+        for _ in 0..<calls {
+            let start = benchSeconds()
+            body()
+            times.append(max(benchSeconds() - start, 1e-9))
+        }
+        return BenchSummary(times)!.median
     }
 
     /// Seconds `calls` calls of `body` take.

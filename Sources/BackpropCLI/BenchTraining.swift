@@ -106,7 +106,8 @@ public struct TrainingBenchmark {
     /// `warmup` untimed steps on each, then `repeats` rounds; each round visits every thread
     /// count (in alternating order), running one untimed step, then `steps` timed steps with a
     /// short peak-loop chunk before each and one after the last, so that steps and peak share
-    /// the same conditions. Allocations are counted over the timed steps only.
+    /// the same conditions. A repeat's rate is its median step time; its fraction of peak is
+    /// that rate over the median chunk's. Allocations are counted over the timed steps only.
     public func run(makeStepper: BenchStepperFactory, progress: (String) -> Void) throws -> [TrainingMeasurement] {
         let loopSpeed = PeakFLOPS.iterations(forSeconds: 1, isa: isa)
         var results: [TrainingMeasurement] = []
@@ -138,22 +139,24 @@ public struct TrainingBenchmark {
                     let stepper = steppers[i], sampler = samplers[i]
                     try stepper.step()
                     sampler.reset()
-                    var seconds = 0.0, phase = PhaseTimes()
+                    var stepSeconds: [Double] = [], phase = PhaseTimes()
+                    stepSeconds.reserveCapacity(c.steps)
                     let before = allocationProbe?.count() ?? 0
                     for _ in 0..<c.steps {
                         sampler.sample()
                         allocationProbe?.setCounting(true)
                         let t0 = benchSeconds()
                         try stepper.step()
-                        seconds += benchSeconds() - t0
+                        let t1 = benchSeconds()
                         allocationProbe?.setCounting(false)
+                        stepSeconds.append(t1 - t0)
                         phase = phase + stepper.lastPhaseTimes
                     }
                     sampler.sample()
                     allocations[i] += (allocationProbe?.count() ?? 0) - before
-                    let flops = c.flopsPerStep * Double(c.steps) / seconds
-                    sps[i].append(Double(c.batch * c.steps) / seconds)
-                    fractions[i].append(flops / sampler.flopsPerSecond)
+                    let seconds = BenchSummary(stepSeconds)!.median
+                    sps[i].append(Double(c.batch) / seconds)
+                    fractions[i].append(c.flopsPerStep / seconds / sampler.flopsPerSecond)
                     peaks[i].append(sampler.flopsPerSecond / 1e9)
                     let n = Double(c.steps)
                     phases[i].append(PhaseTimes(forward: phase.forward / n, backward: phase.backward / n,
