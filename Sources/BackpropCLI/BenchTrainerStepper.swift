@@ -28,6 +28,7 @@ public final class BenchTrainerStepper: BenchStepper {
     }
 
     public var lastPhaseTimes: PhaseTimes {
-        PhaseTimes()  // TEMPORARY until the trainer's lastStepTimings lands
+        let t = trainer.lastStepTimings
+        return PhaseTimes(forward: t.forward, backward: t.backward, reduction: t.reduction, update: t.update)
     }
 }

@@ -80,7 +80,8 @@ public struct TrainingMeasurement: Codable, Equatable, Sendable {
     /// Samples/s at this thread count over `threads ×` samples/s at one thread, paired repeat by
     /// repeat; nil when one thread was not measured.
     public var scalingEfficiency: BenchSummary?
-    /// Heap allocations per timed step, whole process (must be 0); nil without a probe.
+    /// Heap allocations per steady-state step, whole process (must be 0), counted over `steps`
+    /// steps after the timed repeats; nil without a probe.
     public var allocationsPerStep: Double?
     /// Peak resident memory of the process while this configuration ran, bytes (`getrusage`).
     public var peakResidentBytes: Int
@@ -107,7 +108,8 @@ public struct TrainingBenchmark {
     /// count (in alternating order), running one untimed step, then `steps` timed steps with a
     /// short peak-loop chunk before each and one after the last, so that steps and peak share
     /// the same conditions. A repeat's rate is its median step time; its fraction of peak is
-    /// that rate over the median chunk's. Allocations are counted over the timed steps only.
+    /// that rate over the median chunk's. Then, per thread count, one untimed step and `steps`
+    /// more steps with allocation counting on and nothing else running.
     public func run(makeStepper: BenchStepperFactory, progress: (String) -> Void) throws -> [TrainingMeasurement] {
         let loopSpeed = PeakFLOPS.iterations(forSeconds: 1, isa: isa)
         var results: [TrainingMeasurement] = []
@@ -131,7 +133,6 @@ public struct TrainingBenchmark {
             var sps = Array(repeating: [Double](), count: threadCounts.count)
             var fractions = sps, peaks = sps
             var phases = Array(repeating: [PhaseTimes](), count: threadCounts.count)
-            var allocations = Array(repeating: UInt64(0), count: threadCounts.count)
             for r in 0..<repeats {
                 let order = r % 2 == 0 ? Array(threadCounts.indices) : threadCounts.indices.reversed()
                 for i in order {
@@ -141,19 +142,14 @@ public struct TrainingBenchmark {
                     sampler.reset()
                     var stepSeconds: [Double] = [], phase = PhaseTimes()
                     stepSeconds.reserveCapacity(c.steps)
-                    let before = allocationProbe?.count() ?? 0
                     for _ in 0..<c.steps {
                         sampler.sample()
-                        allocationProbe?.setCounting(true)
                         let t0 = benchSeconds()
                         try stepper.step()
-                        let t1 = benchSeconds()
-                        allocationProbe?.setCounting(false)
-                        stepSeconds.append(t1 - t0)
+                        stepSeconds.append(benchSeconds() - t0)
                         phase = phase + stepper.lastPhaseTimes
                     }
                     sampler.sample()
-                    allocations[i] += (allocationProbe?.count() ?? 0) - before
                     let seconds = BenchSummary(stepSeconds)!.median
                     sps[i].append(Double(c.batch) / seconds)
                     fractions[i].append(c.flopsPerStep / seconds / sampler.flopsPerSecond)
@@ -161,6 +157,22 @@ public struct TrainingBenchmark {
                     let n = Double(c.steps)
                     phases[i].append(PhaseTimes(forward: phase.forward / n, backward: phase.backward / n,
                                                 reduction: phase.reduction / n, update: phase.update / n))
+                }
+            }
+            // Allocations: `steps` more steps per thread count with nothing else in between (the
+            // peak loop's concurrentPerform allocates in libdispatch's worker threads, which may
+            // still be winding down when it returns; one untimed step lets them settle).
+            var allocations = Array(repeating: UInt64(0), count: threadCounts.count)
+            if let probe = allocationProbe {
+                for (i, p) in threadCounts.enumerated() {
+                    progress("\(c.name) P=\(p): counting allocations over \(c.steps) steps")
+                    try steppers[i].step()
+                    let before = probe.count()
+                    probe.setCounting(true)
+                    defer { probe.setCounting(false) }
+                    for _ in 0..<c.steps { try steppers[i].step() }
+                    probe.setCounting(false)
+                    allocations[i] = probe.count() - before
                 }
             }
             let peakResident = peakResidentBytes()
@@ -172,7 +184,7 @@ public struct TrainingBenchmark {
                     scaling = BenchSummary(zip(sps[i], sps[one]).map { $0 / (Double(p) * $1) })
                 }
                 let ms = TrainingBenchmark.medianPhases(phases[i])
-                let timedSteps = Double(c.steps * repeats)
+                let countedSteps = Double(c.steps)
                 results.append(TrainingMeasurement(
                     configuration: c.name, sizes: c.sizes, batch: c.batch, threads: p, steps: c.steps,
                     samplesPerSecond: BenchSummary(sps[i])!, gflops: BenchSummary(gflops)!,
@@ -181,7 +193,7 @@ public struct TrainingBenchmark {
                     phaseMilliseconds: PhaseTimes(forward: ms.forward * 1e3, backward: ms.backward * 1e3,
                                                   reduction: ms.reduction * 1e3, update: ms.update * 1e3),
                     scalingEfficiency: scaling,
-                    allocationsPerStep: allocationProbe.map { _ in Double(allocations[i]) / timedSteps },
+                    allocationsPerStep: allocationProbe.map { _ in Double(allocations[i]) / countedSteps },
                     peakResidentBytes: peakResident))
             }
         }

@@ -44,9 +44,10 @@ final class BenchRunnerTests: XCTestCase {
 
     func testRepeatsOfThreadCountsAreInterleaved() throws {
         let (results, log) = try run(allocationsPerStep: 0)
-        // warm-up 2 each, one step each to size the peak chunk, then per repeat 1 untimed + 4 timed.
+        // warm-up 2 each, one step each to size the peak chunk, then per repeat 1 untimed + 4 timed
+        // (thread counts in alternating order), then per thread count 1 + 4 steps counting allocations.
         let expected = [1, 1, 2, 2, 1, 2] + [1, 1, 1, 1, 1, 2, 2, 2, 2, 2] + [2, 2, 2, 2, 2, 1, 1, 1, 1, 1]
-            + [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
+            + [1, 1, 1, 1, 1, 2, 2, 2, 2, 2] + [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
         XCTAssertEqual(log.steps, expected)
         XCTAssertEqual(results.map(\.threads), [1, 2])
         for r in results {
@@ -66,8 +67,8 @@ final class BenchRunnerTests: XCTestCase {
 
     func testAllocationsInTimedStepsAreCounted() throws {
         let (results, log) = try run(allocationsPerStep: 3)
-        XCTAssertEqual(results.map(\.allocationsPerStep), [3, 3], "only the timed steps count, per thread count")
-        XCTAssertEqual(log.allocations, 3 * 4 * 3 * 2)
+        XCTAssertEqual(results.map(\.allocationsPerStep), [3, 3], "per counted step, per thread count")
+        XCTAssertEqual(log.allocations, 3 * 4 * 2, "only the 4 counting steps per thread count count")
         XCTAssertFalse(log.counting, "counting is off after the run")
     }
 
