@@ -8,8 +8,10 @@ public enum BenchCommand {
     /// Runs the command line `arguments` (without the program name); returns the exit status:
     /// 0 success (gate: pass), 2 bad flags or unreadable files, 3 gate regression,
     /// 4 gate unusable (too noisy), 1 a failure while measuring.
+    /// `makeStepper` (default: `BenchTrainerStepper` over the library's `Trainer`) builds what
+    /// the training benchmark steps; tests pass fakes.
     public static func main(_ arguments: [String], allocationProbe: AllocationProbe?,
-                            makeStepper: @escaping BenchStepperFactory = BenchTrainerStepper.make) -> Int32 {
+                            makeStepper: BenchStepperFactory? = nil) -> Int32 {
         let command: BenchCommandLine
         do {
             command = try BenchCommandLine.parse(arguments, processors: ProcessInfo.processInfo.activeProcessorCount)
@@ -31,7 +33,10 @@ public enum BenchCommand {
                 var report = calibrate(threadCounts: o.threadCounts, progress: progress)
                 report.training = try TrainingBenchmark(configurations: o.configurations, threadCounts: o.threadCounts,
                                                         repeats: o.repeats, allocationProbe: allocationProbe)
-                    .run(makeStepper: makeStepper, progress: progress.show)
+                    .run(makeStepper: makeStepper ?? { c, p in
+                        try BenchTrainerStepper(configuration: c, threads: p, reduction: o.reduction)
+                    }, progress: progress.show)
+                report.reduction = o.reduction.rawValue
                 progress.finish()
                 print(o.json ? report.json() : report.text(), terminator: "")
                 return 0
@@ -45,7 +50,8 @@ public enum BenchCommand {
                 print(o.json ? report.json() : report.text(), terminator: "")
                 return 0
             case .gate(let o):
-                return try gate(o, allocationProbe: allocationProbe, makeStepper: makeStepper, progress: progress)
+                return try gate(o, allocationProbe: allocationProbe, makeStepper: makeStepper ?? BenchTrainerStepper.make,
+                                progress: progress)
             }
         } catch {
             progress.finish()
@@ -78,6 +84,7 @@ public enum BenchCommand {
         report.training = try TrainingBenchmark(configurations: configurations, threadCounts: o.threadCounts,
                                                 repeats: o.repeats, allocationProbe: allocationProbe)
             .run(makeStepper: makeStepper, progress: progress.show)
+        report.reduction = TrainerOptions.Reduction.threadCountInvariant.rawValue
         let blas = OpenBLAS.load()
         report.setOpenBLAS(blas)
         report.gemm = GEMMBenchmark(shapes: GEMMShape.shapes(for: gemmConfigurations), repeats: o.repeats,

@@ -1,3 +1,5 @@
+import Backprop
+
 /// A bad command line: names the flag at fault. mlp-bench prints it as one line and exits 2.
 public struct BenchFlagError: Error, Equatable, CustomStringConvertible {
     /// The flag (or subcommand) at fault, e.g. `--batch`.
@@ -16,6 +18,8 @@ public struct BenchFlagError: Error, Equatable, CustomStringConvertible {
 public struct TrainBenchOptions: Equatable, Sendable {
     public var configurations: [BenchConfiguration]
     public var threadCounts: [Int]
+    /// How the trainer forms the batch sums of the gradients (`--reduction invariant|tree`).
+    public var reduction: TrainerOptions.Reduction
     public var repeats: Int
     public var json: Bool
 }
@@ -53,7 +57,7 @@ public enum BenchCommandLine: Equatable, Sendable {
 extension BenchCommandLine {
     public static let usage = """
     usage: mlp-bench [--layers 784,1024,1024,10 --batch 1024] [--config A,B,C,D] [--threads 1,2]
-                     [--steps N] [--warmup N] [--repeat N] [--json]
+                     [--steps N] [--warmup N] [--repeat N] [--reduction invariant|tree] [--json]
            mlp-bench gemm [--config A,B,C,D] [--repeat N] [--no-openblas] [--json]
            mlp-bench gate [--baseline Benchmarks/baseline.json] [--full] [--threshold 7] [--max-spread 10]
                           [--repeat 5] [--threads 1,2] [--update-baseline] [--json]
@@ -85,13 +89,15 @@ extension BenchCommandLine {
         var p = FlagReader(args)
         var layers: [Int]?, batch: Int?, configNames: [String]?, threads: [Int]?
         var steps: Int?, warmup: Int?, repeats: Int?, json = false, openBLAS = true
+        var reduction = TrainerOptions.Reduction.threadCountInvariant
         var baseline = "Benchmarks/baseline.json", full = false, update = false
         var threshold = GatePolicy.defaultThreshold, maxSpread = GatePolicy.defaultMaxRelativeSpread
         let allowed: Set<String> = switch sub {
         case "gemm": ["--config", "--repeat", "--json", "--no-openblas"]
         case "gate": ["--baseline", "--full", "--threshold", "--max-spread", "--repeat", "--threads",
                       "--update-baseline", "--json"]
-        default: ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat", "--json"]
+        default: ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat", "--json",
+                  "--reduction"]
         }
         while let flag = try p.nextFlag() {
             if flag == "--help" || flag == "-h" { return .help }
@@ -120,6 +126,13 @@ extension BenchCommandLine {
             case "--warmup": warmup = try p.int(flag, minimum: 0)
             case "--repeat": repeats = try p.int(flag, minimum: sub == "gate" ? GatePolicy.defaultMinimumRepeats : 1)
             case "--json": json = true
+            case "--reduction":
+                let v = try p.value(flag)
+                switch v {
+                case "invariant", "threadCountInvariant": reduction = .threadCountInvariant
+                case "tree", "perWorkerTree": reduction = .perWorkerTree
+                default: throw BenchFlagError(flag, "expected invariant or tree, got '\(v)'")
+                }
             case "--no-openblas": openBLAS = false
             case "--baseline": baseline = try p.value(flag)
             case "--full": full = true
@@ -157,7 +170,7 @@ extension BenchCommandLine {
                                      updateBaseline: update, json: json))
         default:
             return .train(TrainBenchOptions(configurations: configurations, threadCounts: threadCounts,
-                                            repeats: repeats ?? 5, json: json))
+                                            reduction: reduction, repeats: repeats ?? 5, json: json))
         }
     }
 }
@@ -186,6 +199,7 @@ struct FlagReader {
     }
 
     static let valued: Set<String> = ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat",
+                                      "--reduction",
                                       "--baseline", "--threshold", "--max-spread"]
 
     mutating func value(_ flag: String) throws -> String {

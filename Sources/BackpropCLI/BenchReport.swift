@@ -17,14 +17,22 @@ public struct BenchMachine: Codable, Equatable, Sendable {
     /// `AMD EPYC 9R45, 2 logical CPUs, avx512`.
     public var description: String { "\(cpu), \(logicalProcessors) logical CPUs, \(isa)" }
 
+    /// `model name` of `/proc/cpuinfo`, with the x86 family and model numbers when given
+    /// (a virtual machine often reports a generic name: family 25 is Zen 3/4, 26 is Zen 5).
     static func cpuModelName() -> String? {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
-            if let colon = line.firstIndex(of: ":") {
-                return String(line[line.index(after: colon)...]).trimmingSpaces
-            }
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { break }  // first processor only
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            fields[key] = String(line[line.index(after: colon)...]).trimmingSpaces
         }
-        return nil
+        guard var name = fields["model name"] else { return nil }
+        if let family = fields["cpu family"], let model = fields["model"] {
+            name += " (family \(family), model \(model))"
+        }
+        return name
     }
 }
 
@@ -41,6 +49,8 @@ public struct BenchReport: Codable, Equatable, Sendable {
     /// Calibrated at start-up, before anything else ran.
     public var peaks: [BenchPeak]
     public var training: [TrainingMeasurement]?
+    /// The trainer's `TrainerOptions.Reduction` in the training measurements.
+    public var reduction: String?
     public var gemm: [GEMMMeasurement]?
     /// The CBLAS library compared against, when one was loaded.
     public var openBLASLibrary: String?
@@ -69,7 +79,8 @@ public struct BenchReport: Codable, Equatable, Sendable {
             + peaks.map { "\($0.threads) thread\($0.threads == 1 ? "" : "s") \(fixed($0.gflops, 1)) GFLOP/s" }
                 .joined(separator: ", ") + "\n"
         if let training {
-            out += "\ntraining steps (softmax cross-entropy, SGD, random data); median [min–max] over repeats\n"
+            out += "\ntraining steps (softmax cross-entropy, SGD, random data, reduction \(reduction ?? "default"));"
+                + " median [min–max] over repeats\n"
             var t = TextTable(header: ["cfg", "layers", "batch", "P", "samples/s", "GFLOP/s", "of peak",
                                        "fwd/bwd/red/upd", "scaling", "allocs/step", "peak RSS"],
                               rightAligned: [2, 3, 4, 5, 6, 8, 9, 10])

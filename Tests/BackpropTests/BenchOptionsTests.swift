@@ -22,6 +22,7 @@ final class BenchOptionsTests: XCTestCase {
         XCTAssertEqual(o.threadCounts, [1, 2])
         XCTAssertEqual(o.repeats, 5)
         XCTAssertFalse(o.json)
+        XCTAssertEqual(o.reduction, .threadCountInvariant)
         XCTAssertEqual(BenchSuite.defaultThreadCounts(processors: 1), [1])
         XCTAssertEqual(BenchSuite.defaultThreadCounts(processors: 12), [1, 2, 4, 8, 12])
     }
@@ -34,6 +35,8 @@ final class BenchOptionsTests: XCTestCase {
         XCTAssertEqual(o.threadCounts, [1, 2])
         XCTAssertEqual(o.repeats, 7)
         XCTAssertTrue(o.json)
+        guard case .train(let tree) = try parse(["--reduction", "tree"]) else { return XCTFail() }
+        XCTAssertEqual(tree.reduction, .perWorkerTree)
         XCTAssertEqual(o.configurations[0].flopsPerStep, 6 * 1024 * (784 * 1024 + 1024 * 1024 + 1024 * 10))
     }
 
@@ -69,6 +72,8 @@ final class BenchOptionsTests: XCTestCase {
         assertFlagError(["--config", "E"], flag: "--config", "'E'")
         assertFlagError(["--config", "A", "--layers", "2,3"], flag: "--config")
         assertFlagError(["gemm", "--threads", "2"], flag: "--threads", "gemm")
+        assertFlagError(["--reduction", "fast"], flag: "--reduction", "'fast'")
+        assertFlagError(["gate", "--reduction", "tree"], flag: "--reduction", "gate")
         assertFlagError(["gate", "--repeat", "3"], flag: "--repeat", "5")
         assertFlagError(["gate", "--threshold", "0"], flag: "--threshold")
         assertFlagError(["gate", "--threshold", "abc"], flag: "--threshold")
