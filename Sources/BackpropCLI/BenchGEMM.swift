@@ -89,11 +89,11 @@ public struct GEMMBenchmark {
 
     /// Measures each shape: warm-up and a calibration of the call count, then `repeats`
     /// repeats, each timing ours and OpenBLAS's back to back (in alternating order, so neither
-    /// always runs on a warmer cache) with a peak-loop chunk before, between and after. A
-    /// repeat's rate is its median call; its fraction of peak is that over the median chunk.
+    /// always runs on a warmer cache), with a peak-loop chunk as long as one call before each
+    /// of our calls. A repeat's rate is its median call; its fraction of peak is that over the
+    /// median chunk's.
     public func run(progress: (String) -> Void) -> [GEMMMeasurement] {
         let loopSpeed = PeakFLOPS.iterations(forSeconds: 1, isa: isa)
-        let sampler = PeakSampler(threads: 1, chunkSeconds: 0.01, iterationsPerSecond: loopSpeed, isa: isa)
         let workspace = AlignedBuffer(count: Kernels.workspaceCount(for: isa))
         var results: [GEMMMeasurement] = []
         for (index, s) in shapes.enumerated() {
@@ -116,6 +116,10 @@ public struct GEMMBenchmark {
                 }
             }
             let oursCalls = GEMMBenchmark.calls(ours, minimumSeconds: minimumSeconds)
+            // A peak chunk before each of our calls, as long as one call (at least 0.1 ms).
+            let callSeconds = GEMMBenchmark.time(ours, calls: 1)
+            let sampler = PeakSampler(threads: 1, chunkSeconds: max(callSeconds, 1e-4), iterationsPerSecond: loopSpeed,
+                                      isa: isa)
             let blasCalls = blas.map { GEMMBenchmark.calls($0, minimumSeconds: minimumSeconds) }
             var difference: Double?
             if blas != nil {
@@ -131,16 +135,14 @@ public struct GEMMBenchmark {
             times.reserveCapacity(max(oursCalls, blasCalls ?? 0))
             for r in 0..<repeats {
                 sampler.reset()
-                sampler.sample()
                 var o = 0.0, bl = 0.0
                 let timeOurs = {
-                    o = s.flops / GEMMBenchmark.medianCallSeconds(ours, calls: oursCalls, into: &times)
-                    sampler.sample()
+                    o = s.flops / GEMMBenchmark.medianCallSeconds(ours, calls: oursCalls, before: sampler.sample,
+                                                                  into: &times)
                 }
                 let timeBLAS = {
                     if let blas, let blasCalls {
                         bl = s.flops / GEMMBenchmark.medianCallSeconds(blas, calls: blasCalls, into: &times)
-                        sampler.sample()
                     }
                 }
                 if r % 2 == 0 { timeOurs(); timeBLAS() } else { timeBLAS(); timeOurs() }
@@ -172,9 +174,12 @@ public struct GEMMBenchmark {
 
     /// The median of `calls` individually timed calls of `body`, in seconds: a call that lost
     /// its core to another process for a time slice is an outlier and drops out.
-    static func medianCallSeconds(_ body: () -> Void, calls: Int, into times: inout [Double]) -> Double {
+    /// `before` runs untimed before each call.
+    static func medianCallSeconds(_ body: () -> Void, calls: Int, before: () -> Void = {},
+                                  into times: inout [Double]) -> Double {
         times.removeAll(keepingCapacity: true)
         for _ in 0..<calls {
+            before()
             let start = benchSeconds()
             body()
             times.append(max(benchSeconds() - start, 1e-9))

@@ -122,12 +122,13 @@ public struct TrainingBenchmark {
                 progress("\(c.name) P=\(p): \(c.warmup) warm-up steps")
                 for _ in 0..<c.warmup { try steppers[i].step() }
             }
-            // A peak chunk of about a quarter of a step, between 2 and 50 ms.
+            // Peak chunks as long as a step (between 1 and 100 ms): a chunk and a step then stand
+            // the same chance of losing a time slice to another process.
             let samplers = try threadCounts.enumerated().map { i, p -> PeakSampler in
                 let t0 = benchSeconds()
                 try steppers[i].step()
                 let stepSeconds = benchSeconds() - t0
-                return PeakSampler(threads: p, chunkSeconds: min(max(stepSeconds / 4, 0.002), 0.05),
+                return PeakSampler(threads: p, chunkSeconds: min(max(stepSeconds, 0.001), 0.1),
                                    iterationsPerSecond: loopSpeed, isa: isa)
             }
             var sps = Array(repeating: [Double](), count: threadCounts.count)
