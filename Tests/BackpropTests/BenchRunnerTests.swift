@@ -99,3 +99,34 @@ final class BenchRunnerTests: XCTestCase {
         XCTAssertEqual(GEMMShape.shapes(for: BenchSuite.all).count, 30)  // A 8, B 8, C 8, D 6 (its two hidden layers share shapes)
     }
 }
+
+/// The human and JSON reports.
+final class BenchReportTests: XCTestCase {
+    func testTextAndJSONCarryTheMeasurements() throws {
+        var report = BenchReport(machine: BenchMachine(cpu: "Test CPU", logicalProcessors: 2, isa: "avx512"),
+                                 peaks: [BenchPeak(threads: 1, gflops: 250), BenchPeak(threads: 2, gflops: 500)])
+        let s = BenchSummary([0.70, 0.72, 0.74, 0.76, 0.78])!
+        let sps = BenchSummary([10_000, 11_000, 12_000])!
+        report.training = [TrainingMeasurement(
+            configuration: "B", sizes: [784, 1024, 1024, 10], batch: 1024, threads: 2, steps: 8,
+            samplesPerSecond: sps, gflops: s, fractionOfPeak: s, peakGFLOPS: s,
+            phaseShare: PhaseTimes(forward: 0.4, backward: 0.55, reduction: 0, update: 0.05),
+            phaseMilliseconds: PhaseTimes(), scalingEfficiency: BenchSummary([0.9]), allocationsPerStep: 0,
+            peakResidentBytes: 129 << 20)]
+        report.reduction = "threadCountInvariant"
+        let shape = GEMMShape(form: .weightGradient, input: 784, output: 1024, batch: 1024)
+        report.gemm = [GEMMMeasurement(shape: shape, name: shape.name, gflops: s, fractionOfPeak: s,
+                                       openBLASGFLOPS: s, ratioToOpenBLAS: BenchSummary([1.7, 1.8]),
+                                       relativeDifference: 1e-6)]
+        report.openBLASLibrary = "libopenblas.so.0"
+        report.openBLASCore = "Haswell"
+        let text = report.text()
+        for fragment in ["Test CPU, 2 logical CPUs, avx512", "1 thread 250.0 GFLOP/s, 2 threads 500.0 GFLOP/s",
+                         "784-1024-1024-10", "11,000 [10,000–12,000]", "74.0% [70.0–78.0]", "40/55/0/5 %", "0.90",
+                         "129 MiB", "core Haswell", "weightGradient", "1024x784x1024", "1.75 [1.70–1.80]"] {
+            XCTAssertTrue(text.contains(fragment), "missing \(fragment) in\n\(text)")
+        }
+        let decoded = try JSONDecoder().decode(BenchReport.self, from: Data(report.json().utf8))
+        XCTAssertEqual(decoded, report)
+    }
+}
