@@ -52,7 +52,7 @@ enum Blocking {
     /// Columns of the register tile: two vectors.
     @inline(__always) static var nr: Int { 2 * Vector.scalarCount }
     /// Columns of `op(B)` per packed block (a multiple of `nr`).
-    @inline(__always) static var nc: Int { 4096 }
+    @inline(__always) static var nc: Int { 1024 }
 
     /// Floats of workspace: the packed `op(A)` block, the packed `op(B)` block, one edge tile.
     @inline(__always) static var workspaceCount: Int { mc * kc + kc * nc + mr * nr }

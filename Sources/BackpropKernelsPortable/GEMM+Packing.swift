@@ -71,18 +71,29 @@ private func packContiguousRuns(_ src: UnsafePointer<Float>, stride: Int, runLen
 }
 
 /// `dst[l·width + r] = src[r·stride + l]` for `r < count`, zero for `count ≤ r < width`, over
-/// `length` values of `l`: a panel whose rows (or columns) are stored contiguously, transposed.
+/// `length` values of `l`: a panel whose rows (or columns) are stored contiguously, transposed
+/// in 4 × 4 blocks (four read streams, four-float stores).
 @inline(__always)
 private func packStridedRuns(_ src: UnsafePointer<Float>, stride: Int, count: Int, length: Int,
                              width: Int, into dst: UnsafeMutablePointer<Float>) {
-    // Four source runs at a time: four read streams, stores close together.
     var r = 0
     while r &+ 4 <= count {
         let s0 = src + r &* stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
         var d = dst + r
-        for l in 0..<length {
+        var l = 0
+        while l &+ 4 <= length {
+            let x0 = load4(s0 + l), x1 = load4(s1 + l), x2 = load4(s2 + l), x3 = load4(s3 + l)
+            store4(SIMD4(x0[0], x1[0], x2[0], x3[0]), d)
+            store4(SIMD4(x0[1], x1[1], x2[1], x3[1]), d + width)
+            store4(SIMD4(x0[2], x1[2], x2[2], x3[2]), d + 2 &* width)
+            store4(SIMD4(x0[3], x1[3], x2[3], x3[3]), d + 3 &* width)
+            d += 4 &* width
+            l &+= 4
+        }
+        while l < length {
             d[0] = s0[l]; d[1] = s1[l]; d[2] = s2[l]; d[3] = s3[l]
             d += width
+            l &+= 1
         }
         r &+= 4
     }
@@ -102,4 +113,14 @@ private func packStridedRuns(_ src: UnsafePointer<Float>, stride: Int, count: In
             d += width
         }
     }
+}
+
+@inline(__always)
+private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+@inline(__always)
+private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
 }

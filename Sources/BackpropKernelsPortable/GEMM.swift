@@ -22,19 +22,51 @@ public func gemm(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
         applyEpilogue(p.epilogue, rows: 0..<p.m, columns: 0..<p.n, c: p.c, ldc: p.cLeadingDimension)
         return
     }
-    let mc = Blocking.mc, kc = Blocking.kc, nc = Blocking.nc
+    if p.n <= Blocking.nr / 2 && p.m > p.n {
+        // Few columns (an output layer): tiles of Cᵀ = op(B)ᵀ·op(A)ᵀ fill the registers better.
+        blockedProduct(TiledProduct(transposing: p), workspace: workspace)
+    } else {
+        blockedProduct(TiledProduct(p), workspace: workspace)
+    }
+}
+
+/// The product the loops tile: `p` itself, or its transpose `Cᵀ = op(B)ᵀ·op(A)ᵀ` (then `m`
+/// and `n` and the operands swap roles, and tiles are stored into `C` transposed). Both give
+/// bitwise the same `C`: each element is the same multiply-add chain (`a·b = b·a`).
+private struct TiledProduct {
+    var problem: GEMMProblem
+    var m: Int, n: Int
+    var a: GEMMOperand, b: GEMMOperand
+    var transposedC: Bool
+
+    init(_ p: GEMMProblem) {
+        problem = p; m = p.m; n = p.n; a = p.a; b = p.b; transposedC = false
+    }
+
+    init(transposing p: GEMMProblem) {
+        problem = p; m = p.n; n = p.m
+        a = GEMMOperand(p.b.base, leadingDimension: p.b.leadingDimension, transposed: !p.b.transposed)
+        b = GEMMOperand(p.a.base, leadingDimension: p.a.leadingDimension, transposed: !p.a.transposed)
+        transposedC = true
+    }
+}
+
+/// The five loops: column blocks of `nc`, `k` blocks of `kc` (pack `op(B)`), row blocks of `mc`
+/// (pack `op(A)`), then `nr`-column and `mr`-row tiles (`multiplyPackedBlock`).
+private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<Float>) {
+    let mc = Blocking.mc, kc = Blocking.kc, nc = Blocking.nc, k = t.problem.k
     let packedA = workspace
     let packedB = workspace + mc &* kc
     let edgeTile = packedB + kc &* nc
-    for jc in stride(from: 0, to: p.n, by: nc) {
-        let columns = jc..<min(jc &+ nc, p.n)
-        for pc in stride(from: 0, to: p.k, by: kc) {
-            let steps = pc..<min(pc &+ kc, p.k)
-            packB(p.b, steps: steps, columns: columns, into: packedB)
-            for ic in stride(from: 0, to: p.m, by: mc) {
-                let rows = ic..<min(ic &+ mc, p.m)
-                packA(p.a, rows: rows, steps: steps, into: packedA)
-                multiplyPackedBlock(p, rows: rows, steps: steps, columns: columns,
+    for jc in stride(from: 0, to: t.n, by: nc) {
+        let columns = jc..<min(jc &+ nc, t.n)
+        for pc in stride(from: 0, to: k, by: kc) {
+            let steps = pc..<min(pc &+ kc, k)
+            packB(t.b, steps: steps, columns: columns, into: packedB)
+            for ic in stride(from: 0, to: t.m, by: mc) {
+                let rows = ic..<min(ic &+ mc, t.m)
+                packA(t.a, rows: rows, steps: steps, into: packedA)
+                multiplyPackedBlock(t, rows: rows, steps: steps, columns: columns,
                                     packedA: packedA, packedB: packedB, edgeTile: edgeTile)
             }
         }
@@ -44,9 +76,10 @@ public func gemm(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
 /// `C[rows, columns] (+)= Ã·B̃` for one packed block pair (`steps` of `k`), tile by tile; on the
 /// last block of `k`, each finished tile gets the epilogue.
 @inline(__always)
-private func multiplyPackedBlock(_ p: GEMMProblem, rows: Range<Int>, steps: Range<Int>, columns: Range<Int>,
+private func multiplyPackedBlock(_ t: TiledProduct, rows: Range<Int>, steps: Range<Int>, columns: Range<Int>,
                                  packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
                                  edgeTile: UnsafeMutablePointer<Float>) {
+    let p = t.problem
     let mr = Blocking.mr, nr = Blocking.nr, kc = steps.count, ldc = p.cLeadingDimension
     let loadC = p.accumulate || steps.lowerBound > 0
     let isLastBlock = steps.upperBound == p.k
@@ -56,16 +89,20 @@ private func multiplyPackedBlock(_ p: GEMMProblem, rows: Range<Int>, steps: Rang
         var aPanel = packedA
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
             let height = min(mr, rows.upperBound &- i0)
-            let c = p.c + (i0 &* ldc &+ j0)
-            if height == mr && width == nr {
-                microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC)
+            let tileRows = i0..<(i0 &+ height), tileColumns = j0..<(j0 &+ width)
+            if t.transposedC {
+                multiplyTransposedTile(kc: kc, a: aPanel, b: bPanel, c: p.c + (j0 &* ldc &+ i0), ldc: ldc,
+                                       loadC: loadC, height: height, width: width, tile: edgeTile)
+                if isLastBlock { applyEpilogue(p.epilogue, rows: tileColumns, columns: tileRows, c: p.c, ldc: ldc) }
             } else {
-                multiplyEdgeTile(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC,
-                                 height: height, width: width, tile: edgeTile)
-            }
-            if isLastBlock {
-                applyEpilogue(p.epilogue, rows: i0..<(i0 &+ height), columns: j0..<(j0 &+ width),
-                              c: p.c, ldc: ldc)
+                let c = p.c + (i0 &* ldc &+ j0)
+                if height == mr && width == nr {
+                    microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC)
+                } else {
+                    multiplyEdgeTile(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC,
+                                     height: height, width: width, tile: edgeTile)
+                }
+                if isLastBlock { applyEpilogue(p.epilogue, rows: tileRows, columns: tileColumns, c: p.c, ldc: ldc) }
             }
             aPanel += mr &* kc
         }
@@ -85,4 +122,24 @@ private func multiplyEdgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer
     }
     microKernel(kc: kc, a: a, b: b, c: tile, ldc: nr, loadC: loadC)
     for r in 0..<height { (c + r &* ldc).update(from: tile + r &* nr, count: width) }
+}
+
+/// `Cᵀ[height×width] = (loadC ? Cᵀ : 0) + Ã·B̃`, where `c` points at `C[j0, i0]`: the
+/// micro-kernel runs on `tile` and the tile is stored into `C` transposed.
+private func multiplyTransposedTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                    c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
+                                    height: Int, width: Int, tile: UnsafeMutablePointer<Float>) {
+    let nr = Blocking.nr
+    if loadC {
+        tile.update(repeating: 0, count: Blocking.mr &* nr)
+        for j in 0..<width {
+            let row = c + j &* ldc
+            for i in 0..<height { tile[i &* nr &+ j] = row[i] }
+        }
+    }
+    microKernel(kc: kc, a: a, b: b, c: tile, ldc: nr, loadC: loadC)
+    for j in 0..<width {
+        let row = c + j &* ldc
+        for i in 0..<height { row[i] = tile[i &* nr &+ j] }
+    }
 }

@@ -12,7 +12,7 @@ final class GEMMEpilogueTests: XCTestCase {
     static let activations: [Activation] = [.identity, .relu, .leakyReLU, .leakyReLU(negativeSlope: 0.2), .tanh,
                                             .sigmoid, .gelu]
     /// Edge-heavy shapes: columns not a multiple of any vector width, rows past a tile.
-    static let shapes: [(m: Int, n: Int, k: Int)] = [(19, 37, 23), (1, 5, 300), (14, 64, 9), (3, 3, 0)]
+    static let shapes: [(m: Int, n: Int, k: Int)] = [(19, 37, 23), (1, 5, 300), (14, 64, 9), (3, 3, 0), (40, 10, 30)]
 
     /// `C = op(A)·op(B) + bias` within tolerance, `output = f(C)` bitwise (the scalar
     /// `Activation` definition), padding of `C` and `output` untouched; with and without bias

@@ -12,7 +12,9 @@ final class GEMMReferenceTests: XCTestCase {
     /// k block, m past the row block, n past the column block), and random ones.
     static let shapes: [(m: Int, n: Int, k: Int)] = {
         var shapes = [(1, 1, 1), (7, 13, 5), (17, 33, 65), (1, 300, 2), (129, 31, 257), (5, 6, 0), (0, 4, 3),
-                      (3, 0, 3), (150, 40, 600), (2, 4133, 3), (33, 32, 16)]
+                      (3, 0, 3), (150, 40, 600), (2, 4133, 3), (33, 32, 16),
+                      // Few columns (an output layer): the kernel tiles Cᵀ instead.
+                      (100, 10, 300), (37, 3, 5), (9, 8, 1)]
         var rng = SplitMix64(seed: 42)
         for _ in 0..<4 {
             shapes.append((Int(rng.next() % 70) + 1, Int(rng.next() % 70) + 1, Int(rng.next() % 300) + 1))
