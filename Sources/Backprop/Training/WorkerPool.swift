@@ -8,22 +8,23 @@ import Musl
 import Darwin
 #endif
 
-/// A fixed set of threads that run the iterations of a parallel loop, with static scheduling:
-/// iteration `i` always runs on worker `i % workerCount`, where worker 0 is the calling thread
-/// and workers `1..<workerCount` are threads started once, at `init`.
+/// A fixed set of threads that run the iterations of a parallel loop: worker 0 is the calling
+/// thread, workers `1..<workerCount` are threads started once, at `init`.
+///
+/// Scheduling: iteration `i` belongs to worker `i % workerCount`, which runs its own iterations
+/// first (so iteration `p` of every loop normally runs on the same thread, and memory it first
+/// touched stays on that thread's NUMA node); a worker that has finished its own iterations
+/// takes the ones not yet started from the others. Stealing matters on a busy machine: a
+/// descheduled helper then delays a loop by at most the iteration it has started.
 ///
 /// Why not `DispatchQueue.concurrentPerform`: on Linux each call allocates on the heap (two
 /// allocations in the Swift overlay, which copies the closure into a block, and about 1.4 in
 /// libdispatch's continuation cache when iterations run on several threads), and a training step
 /// makes several such calls. This pool allocates nothing after `init`: a job is a task object
-/// plus an iteration count, published through atomics; helpers spin
-/// briefly and then sleep on a condition variable, so an idle pool costs no CPU.
-///
-/// A job is an object rather than a closure because Swift's `withoutActuallyEscaping`, the
-/// only way to hand a non-escaping closure to another thread, allocates on every call.
-///
-/// Static scheduling also pins work to threads: iteration `p` of every job runs on the same
-/// thread, so memory first touched by iteration `p` stays local to that thread's NUMA node.
+/// plus an iteration count, published through atomics; helpers spin briefly and then sleep on a
+/// condition variable, so an idle pool costs no CPU. A job is an object rather than a closure
+/// because Swift's `withoutActuallyEscaping`, the only way to hand a non-escaping closure to
+/// another thread, allocates on every call.
 ///
 /// `run` must not be called concurrently from several threads, nor from inside a job.
 final class WorkerPool: @unchecked Sendable {
@@ -55,9 +56,8 @@ final class WorkerPool: @unchecked Sendable {
         for thread in threads { pthread_join(thread, nil) }
     }
 
-    /// Runs `task.runIteration(i)` for every `i` in `0..<iterations`, iteration `i` on worker
-    /// `i % workerCount`, and returns when all have finished. Writes made by an iteration are
-    /// visible to the caller afterwards.
+    /// Runs `task.runIteration(i)` exactly once for every `i` in `0..<iterations` and returns
+    /// when all have finished; writes made by the iterations are then visible to the caller.
     func run(iterations: Int, _ task: any ParallelTask) {
         guard iterations > 0 else { return }
         if workerCount == 1 || iterations == 1 {
@@ -85,16 +85,28 @@ private final class HelperContext {
 
 extension WorkerPool {
     /// The state the caller and the helpers share.
+    ///
+    /// Each worker's list of iterations (`list`, `list + W`, `list + 2W`, … below the iteration
+    /// count) has a claim counter, one atomic word `job · 2³² + length · 2¹⁶ + claimed`. A claim
+    /// is a compare-and-swap that succeeds only while the word carries the claimant's job and
+    /// `claimed < length`, both read from the same word; so a helper that wakes up late can never
+    /// claim an iteration of another job, nor run past the end of a list. The task is read only
+    /// after a successful claim, when the job cannot have ended.
     final class Shared: @unchecked Sendable {
         let workerCount: Int
-        /// Bumped (releasing) once `job` and `iterations` describe a new job.
+        /// The job number, bumped (releasing) once the task and the counters describe a new job.
         let generation = Atomic<Int>(0)
-        /// Helpers that have not finished the current job.
-        let pending = Atomic<Int>(0)
+        /// Iterations of the current job not yet finished.
+        let remaining = Atomic<Int>(0)
         let stopping = Atomic<Bool>(false)
-        /// Written by the caller before `generation` is bumped; read by helpers after.
-        private var task: (any ParallelTask)?
-        private var iterations = 0
+        /// Per worker, a claim counter, one cache line apart (`counterStride`).
+        private let counters: UnsafeMutablePointer<Atomic<Int>>
+        private static let counterStride = 16
+        /// Iterations a list may hold (`length` and `claimed` have 16 bits each).
+        static let maximumListLength = (1 << 16) - 1
+        /// Written by the caller before it publishes a job; read after a successful claim.
+        private unowned(unsafe) var task: (any ParallelTask)?
+        private var job = 0
         // Sleeping: helpers wait on `wake`, the caller on `finished`; both under `mutex`.
         private let mutex: UnsafeMutablePointer<pthread_mutex_t>
         private let wake: UnsafeMutablePointer<pthread_cond_t>
@@ -107,6 +119,8 @@ extension WorkerPool {
 
         init(workerCount: Int) {
             self.workerCount = workerCount
+            counters = .allocate(capacity: workerCount * Self.counterStride)
+            for i in 0..<(workerCount * Self.counterStride) { (counters + i).initialize(to: Atomic(0)) }
             mutex = .allocate(capacity: 1)
             wake = .allocate(capacity: 1)
             finished = .allocate(capacity: 1)
@@ -122,25 +136,29 @@ extension WorkerPool {
             finished.deallocate()
             wake.deallocate()
             mutex.deallocate()
+            counters.deinitialize(count: workerCount * Self.counterStride)
+            counters.deallocate()
         }
 
         func run(task: any ParallelTask, iterations: Int) {
+            precondition((iterations + workerCount - 1) / workerCount <= Self.maximumListLength,
+                         "too many iterations for one parallel loop")
+            job = (job + 1) & 0x7FFF_FFFF  // 31 bits: `job << 32` stays positive
             self.task = task
-            self.iterations = iterations
-            pending.store(workerCount - 1, ordering: .relaxed)
-            generation.wrappingAdd(1, ordering: .releasing)
+            remaining.store(iterations, ordering: .relaxed)
+            for list in 0..<workerCount {
+                let length = list < iterations ? (iterations - list + workerCount - 1) / workerCount : 0
+                counters[list * Self.counterStride].store(job << 32 | length << 16, ordering: .releasing)
+            }
+            generation.store(job, ordering: .releasing)
             pthread_mutex_lock(mutex)
             if sleepingHelpers > 0 { pthread_cond_broadcast(wake) }
             pthread_mutex_unlock(mutex)
 
-            var i = 0
-            while i < iterations {
-                task.runIteration(i)
-                i += workerCount
-            }
+            participate(worker: 0, job: job)
 
             var spins = 0
-            while pending.load(ordering: .acquiring) != 0 {
+            while remaining.load(ordering: .acquiring) != 0 {
                 if spins < Shared.spinLimit {
                     spins += 1
                     if spins & 63 == 0 { sched_yield() }
@@ -148,11 +166,36 @@ extension WorkerPool {
                 }
                 pthread_mutex_lock(mutex)
                 callerSleeping = true
-                while pending.load(ordering: .acquiring) != 0 { pthread_cond_wait(finished, mutex) }
+                while remaining.load(ordering: .acquiring) != 0 { pthread_cond_wait(finished, mutex) }
                 callerSleeping = false
                 pthread_mutex_unlock(mutex)
             }
-            self.task = nil
+        }
+
+        /// Claims and runs iterations of job `job`: worker `worker`'s own first, then the others'.
+        private func participate(worker: Int, job: Int) {
+            for offset in 0..<workerCount {
+                let list = (worker + offset) % workerCount
+                let counter = counters + list * Self.counterStride
+                var value = counter.pointee.load(ordering: .acquiring)
+                while value >> 32 == job {
+                    let claimed = value & 0xFFFF
+                    guard claimed < (value >> 16) & 0xFFFF else { break }
+                    let (exchanged, original) = counter.pointee.compareExchange(
+                        expected: value, desired: value + 1, ordering: .acquiringAndReleasing)
+                    guard exchanged else {
+                        value = original
+                        continue
+                    }
+                    task!.runIteration(list + claimed * workerCount)
+                    if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 && worker != 0 {
+                        pthread_mutex_lock(mutex)
+                        if callerSleeping { pthread_cond_signal(finished) }
+                        pthread_mutex_unlock(mutex)
+                    }
+                    value = counter.pointee.load(ordering: .acquiring)
+                }
+            }
         }
 
         func helperLoop(worker: Int) {
@@ -177,18 +220,9 @@ extension WorkerPool {
                     current = generation.load(ordering: .acquiring)
                 }
                 seen = current
-                let task = self.task!
-                let count = iterations
-                var i = worker
-                while i < count {
-                    task.runIteration(i)
-                    i += workerCount
-                }
-                if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                    pthread_mutex_lock(mutex)
-                    if callerSleeping { pthread_cond_signal(finished) }
-                    pthread_mutex_unlock(mutex)
-                }
+                // If a later job has been published meanwhile, every claim tagged `current`
+                // fails and the next turn of the loop joins the later job.
+                participate(worker: worker, job: current)
             }
         }
 
