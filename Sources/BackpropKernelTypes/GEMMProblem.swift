@@ -11,6 +11,7 @@ public struct GEMMOperand {
     /// Whether the product uses the transpose of the stored matrix.
     public var transposed: Bool
 
+    /// The stored matrix at `base`, rows `leadingDimension` apart; `op(X) = Xᵀ` when `transposed`.
     public init(_ base: UnsafePointer<Float>, leadingDimension: Int, transposed: Bool = false) {
         self.base = base
         self.leadingDimension = leadingDimension
@@ -18,7 +19,10 @@ public struct GEMMOperand {
     }
 }
 
-/// What happens to each finished block of `C` while it is still in cache.
+/// What happens to each finished block of `C` while it is still in cache (the kernels apply
+/// it to each register tile right after its last multiply-add). Elementwise, so it never
+/// changes the determinism of `GEMMProblem`. `output`, `preActivation` and `activationValues`
+/// are indexed like `C` (row `i`, column `j`) with their own leading dimension.
 public enum GEMMEpilogue {
     /// Nothing: `C` holds the product.
     case none
@@ -53,16 +57,26 @@ public enum GEMMEpilogue {
 /// columns share the call, and how a caller splits `m` or `n` across calls or threads.
 /// Different instruction sets may round differently (FMA or not).
 public struct GEMMProblem {
+    /// Rows of `C` and of `op(A)`.
     public var m: Int
+    /// Columns of `C` and of `op(B)`.
     public var n: Int
+    /// Columns of `op(A)`, rows of `op(B)`: the length of each multiply-add chain.
     public var k: Int
+    /// The left operand, `op(A)` of `m × k`.
     public var a: GEMMOperand
+    /// The right operand, `op(B)` of `k × n`.
     public var b: GEMMOperand
+    /// `C[0,0]`; row `i` starts at `c + i·cLeadingDimension`.
     public var c: UnsafeMutablePointer<Float>
+    /// Elements between consecutive rows of `C` (at least `n`).
     public var cLeadingDimension: Int
+    /// Whether the product is added to the old `C` (`C += op(A)·op(B)`) instead of replacing it.
     public var accumulate: Bool
+    /// What happens to each finished tile of `C`.
     public var epilogue: GEMMEpilogue
 
+    /// A problem; see the properties.
     public init(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand,
                 c: UnsafeMutablePointer<Float>, cLeadingDimension: Int,
                 accumulate: Bool = false, epilogue: GEMMEpilogue = .none) {

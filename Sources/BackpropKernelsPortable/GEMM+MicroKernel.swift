@@ -12,7 +12,7 @@
 func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                  c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     let mr = Blocking.mr, nr = Blocking.nr, w = Vector.scalarCount
-    precondition(mr <= 14, "the micro-kernel has registers for at most 14 rows")
+    precondition(mr <= 12, "the micro-kernel has registers for at most 12 rows")
     // Accumulators: row r of the tile is (cRa, cRb), two vectors.
     var c0a = Vector(), c0b = Vector()
     var c1a = Vector(), c1b = Vector()
@@ -26,8 +26,6 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     var c9a = Vector(), c9b = Vector()
     var c10a = Vector(), c10b = Vector()
     var c11a = Vector(), c11b = Vector()
-    var c12a = Vector(), c12b = Vector()
-    var c13a = Vector(), c13b = Vector()
     if loadC {
         if mr > 0 { c0a = loadVector(c + 0 &* ldc); c0b = loadVector(c + (0 &* ldc &+ w)) }
         if mr > 1 { c1a = loadVector(c + 1 &* ldc); c1b = loadVector(c + (1 &* ldc &+ w)) }
@@ -41,8 +39,6 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         if mr > 9 { c9a = loadVector(c + 9 &* ldc); c9b = loadVector(c + (9 &* ldc &+ w)) }
         if mr > 10 { c10a = loadVector(c + 10 &* ldc); c10b = loadVector(c + (10 &* ldc &+ w)) }
         if mr > 11 { c11a = loadVector(c + 11 &* ldc); c11b = loadVector(c + (11 &* ldc &+ w)) }
-        if mr > 12 { c12a = loadVector(c + 12 &* ldc); c12b = loadVector(c + (12 &* ldc &+ w)) }
-        if mr > 13 { c13a = loadVector(c + 13 &* ldc); c13b = loadVector(c + (13 &* ldc &+ w)) }
     }
     var pa = a, pb = b
     for _ in 0..<kc {
@@ -59,8 +55,6 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         if mr > 9 { rowUpdate(&c9a, &c9b, pa[9], b0, b1) }
         if mr > 10 { rowUpdate(&c10a, &c10b, pa[10], b0, b1) }
         if mr > 11 { rowUpdate(&c11a, &c11b, pa[11], b0, b1) }
-        if mr > 12 { rowUpdate(&c12a, &c12b, pa[12], b0, b1) }
-        if mr > 13 { rowUpdate(&c13a, &c13b, pa[13], b0, b1) }
         pa += mr
         pb += nr
     }
@@ -76,8 +70,6 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     if mr > 9 { storeVector(c9a, c + 9 &* ldc); storeVector(c9b, c + (9 &* ldc &+ w)) }
     if mr > 10 { storeVector(c10a, c + 10 &* ldc); storeVector(c10b, c + (10 &* ldc &+ w)) }
     if mr > 11 { storeVector(c11a, c + 11 &* ldc); storeVector(c11b, c + (11 &* ldc &+ w)) }
-    if mr > 12 { storeVector(c12a, c + 12 &* ldc); storeVector(c12b, c + (12 &* ldc &+ w)) }
-    if mr > 13 { storeVector(c13a, c + 13 &* ldc); storeVector(c13b, c + (13 &* ldc &+ w)) }
 }
 
 /// `(x, y) += a·(b0, b1)`: one row of the tile takes one step.

@@ -115,11 +115,13 @@ private func packStridedRuns(_ src: UnsafePointer<Float>, stride: Int, count: In
     }
 }
 
+/// The four floats at `p`.
 @inline(__always)
 private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
 }
 
+/// Stores four floats at `p`.
 @inline(__always)
 private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)

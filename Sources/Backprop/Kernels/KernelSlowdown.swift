@@ -22,7 +22,7 @@ enum KernelSlowdown {
     }()
 
     /// Rows and columns of the scratch block each recomputation writes.
-    static let scratchRows = 64, scratchColumns = 512
+    static let scratchRows = 256, scratchColumns = 512
 
     /// Floats of scratch `redo` needs after the kernel's own workspace.
     static func scratchCount(factor: Double = factor) -> Int {
