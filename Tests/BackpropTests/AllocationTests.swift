@@ -13,6 +13,17 @@ final class AllocationTests: XCTestCase {
         return UInt64(bp_allocation_count() - before)
     }
 
+    /// The fewest allocations over three runs of `body`. The counter sees every thread of the
+    /// test process, and under `swift test --parallel` one allocation from outside the trainer
+    /// was seen once in a dozen suite runs (a standalone program counting the same steps saw
+    /// none in 2000 tries); a steady-state step is deterministic, so an allocation of ours would
+    /// show in every run.
+    private func fewestAllocations(_ body: () throws -> Void) rethrows -> UInt64 {
+        var fewest = UInt64.max
+        for _ in 0..<3 { fewest = min(fewest, try allocations(body)) }
+        return fewest
+    }
+
     func testCounterSeesAllocations() {
         // The counter itself works (so a zero below means something).
         let count = allocations { _ = AlignedBuffer(count: 1000) }
@@ -31,14 +42,14 @@ final class AllocationTests: XCTestCase {
                                           threads: threads, options: TrainerOptions(reduction: reduction))
                 for _ in 0..<2 { _ = try trainer.step(input: x, labels: labels) }  // warm up: buffers grow
                 var losses: Float = 0
-                let count = try allocations {
+                let count = try fewestAllocations {
                     for _ in 0..<5 { losses += try trainer.step(input: x, labels: labels) }
                     // A smaller batch fits the grown buffers: still nothing.
                     for _ in 0..<3 { losses += try trainer.step(input: small, labels: smallLabels) }
                 }
                 XCTAssertEqual(count, 0, "\(reduction) threads \(threads)")
                 XCTAssertTrue(losses.isFinite)
-                XCTAssertEqual(trainer.stepCount, 10)
+                XCTAssertEqual(trainer.stepCount, 2 + 3 * 8)
             }
         }
     }
@@ -49,7 +60,7 @@ final class AllocationTests: XCTestCase {
         let y = TrainerFixture.matrix(rows: 19, columns: 3, seed: 2)
         let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(learningRate: 0.1), threads: 4)
         _ = try trainer.step(input: x, targets: y)
-        let count = try allocations { for _ in 0..<5 { _ = try trainer.step(input: x, targets: y) } }
+        let count = try fewestAllocations { for _ in 0..<5 { _ = try trainer.step(input: x, targets: y) } }
         XCTAssertEqual(count, 0)
     }
 
@@ -76,6 +87,6 @@ final class AllocationTests: XCTestCase {
         let single = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1),
                                  threads: 1, options: TrainerOptions(executor: .dispatch))
         _ = try single.step(input: x, labels: labels)
-        XCTAssertEqual(try allocations { for _ in 0..<3 { _ = try single.step(input: x, labels: labels) } }, 0)
+        XCTAssertEqual(try fewestAllocations { for _ in 0..<3 { _ = try single.step(input: x, labels: labels) } }, 0)
     }
 }

@@ -19,19 +19,20 @@
 ///   `delta(l)` of the whole batch in shared buffers), a second phase computes `dLoss/dW(l)` one
 ///   block of OUTPUT ROWS per task, each entry summed over the whole batch in sample order
 ///   inside one GEMM, and `dLoss/db` likewise by columns. No reduction is needed, and weights,
-///   loss and norms are bitwise identical whatever `threads` is (1, 2, 3, 8, 16, …), and equal
-///   to what the single-threaded reference `MLP.lossAndGradients` computes with the same kernels.
-///   `PhaseTimings.reduction` is 0: the batch sums are part of `backward`.
+///   loss and norms are bitwise identical whatever `threads` is (1, 2, 3, 8, 16, …), and with
+///   either executor. `PhaseTimings.reduction` is 0: the batch sums are part of `backward`.
 /// - `.perWorkerTree`: each worker also computes its shard's gradients into its own buffer, and
 ///   the `S` buffers are summed by a pairwise tree (level `s` adds buffer `i + 2ˢ` into buffer
 ///   `i`; `⌈log₂ S⌉` levels, each parallel over chunks of the gradient). Results are bitwise
 ///   reproducible run to run for a given thread count, but change in the last bits with it.
 ///   Costs `S` gradient buffers.
 ///
-/// Measured on the 2-core development machine (release build, 784-1024-1024-10 with batch 1024
-/// and 784-256-256-10 with batch 256, 1 and 2 threads, interleaved repeats, medians; see
-/// `TrainerBenchmarkTests`), the two modes ran within noise of each other, so the
-/// reproducible `.threadCountInvariant` is the default.
+/// Cost, measured with `TrainerBenchmarkTests` on the 2-vCPU AVX-512 development machine
+/// (release build, SGD, 784-1024-1024-10 with batch 1024 and 784-256-256-10 with batch 256,
+/// 1 and 2 threads, interleaved rounds, medians): with 1 thread the modes tie (step-time ratio
+/// invariant / tree 0.97–1.03); with 2 threads the invariant mode took 0–3 % more wall time
+/// and 0.5–2 % more CPU time (every task packs all of `h(l-1)`). That is within the 5 % allowed
+/// for making the reproducible mode the default.
 public struct TrainerOptions: Sendable, Hashable {
     /// How the batch sums of the gradients are formed (see the type's documentation).
     public enum Reduction: String, Sendable, Hashable, CaseIterable {
@@ -45,8 +46,9 @@ public struct TrainerOptions: Sendable, Hashable {
     /// What runs the parallel loops.
     public enum Executor: String, Sendable, Hashable, CaseIterable {
         /// The trainer's own `min(threads, cores)` threads, started once and parked between
-        /// steps; worker `p` always runs on the same thread (its buffers stay on its NUMA node)
-        /// and a step allocates nothing.
+        /// steps; worker `p` runs on the same thread step after step unless another thread,
+        /// idle first, takes its turn (so its buffers normally stay on its NUMA node); a step
+        /// allocates nothing.
         case workerPool
         /// `DispatchQueue.concurrentPerform`, one call per phase. On Linux each call allocates
         /// about three small heap blocks inside Dispatch, so a step is not allocation-free.

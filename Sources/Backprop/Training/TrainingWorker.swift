@@ -2,7 +2,8 @@
 ///
 /// Everything a worker owns is allocated, and first touched, by the worker itself during a
 /// preparation phase (iteration `index` of a parallel loop), so with the worker pool (which
-/// always runs iteration `index` on the same thread) the pages live on that thread's NUMA node.
+/// runs iteration `index` on the same thread unless another one steals it) the pages normally
+/// live on the NUMA node of the thread that computes the shard.
 final class TrainingWorker: @unchecked Sendable {
     /// The shard this worker computes (iteration index of the shard phase).
     let index: Int
