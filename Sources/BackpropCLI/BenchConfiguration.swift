@@ -31,6 +31,15 @@ public struct BenchConfiguration: Codable, Equatable, Sendable {
         6 * Double(batch) * layers.reduce(0.0) { $0 + Double($1.input) * Double($1.output) }
     }
 
+    /// Floating-point operations a training step really executes: `flopsPerStep` less the
+    /// first layer's error propagation (`2 · batch · in₀ · out₀`), which backpropagation never
+    /// needs. The fraction of peak is computed from this, so it cannot exceed 1 because of the
+    /// counting convention (for A, 784-256-256-10, the convention counts 33% more than runs).
+    public var executedFlopsPerStep: Double {
+        guard let first = layers.first else { return 0 }
+        return flopsPerStep - 2 * Double(batch) * Double(first.input) * Double(first.output)
+    }
+
     /// `784-1024-1024-10`.
     public var sizesDescription: String { sizes.map(String.init).joined(separator: "-") }
 }

@@ -97,7 +97,9 @@ public struct BenchReport: Codable, Equatable, Sendable {
                        "\(m.peakResidentBytes >> 20) MiB"])
             }
             out += t.render()
-            out += "of peak: GFLOP/s over the FMA-loop peak sampled on the same threads between the same steps.\n"
+            out += "GFLOP/s counts 6·Σ in·out·batch per step. of peak: the flops a step executes (that count less the\n"
+                + "first layer's propagation, which backpropagation skips) per second, over the FMA-loop peak sampled\n"
+                + "on the same threads between the same steps.\n"
             out += "scaling: samples/s at P ÷ (P × samples/s at 1), paired repeat by repeat. fwd/bwd/red/upd: median share of step time.\n"
         }
         if let gemm {

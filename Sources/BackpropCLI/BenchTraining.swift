@@ -69,7 +69,9 @@ public struct TrainingMeasurement: Codable, Equatable, Sendable {
     public var samplesPerSecond: BenchSummary
     /// `6 · Σ in·out · batch` per step, in GFLOP/s.
     public var gflops: BenchSummary
-    /// GFLOP/s over the fp32 peak sampled on the same threads beside the same repeat.
+    /// Executed flops per second (`BenchConfiguration.executedFlopsPerStep`, which leaves out
+    /// the first layer's propagation that `gflops` counts by convention) over the fp32 peak
+    /// sampled on the same threads beside the same repeat.
     public var fractionOfPeak: BenchSummary
     /// The peak sampled beside the steps, GFLOP/s.
     public var peakGFLOPS: BenchSummary
@@ -153,7 +155,7 @@ public struct TrainingBenchmark {
                     sampler.sample()
                     let seconds = BenchSummary(stepSeconds)!.median
                     sps[i].append(Double(c.batch) / seconds)
-                    fractions[i].append(c.flopsPerStep / seconds / sampler.flopsPerSecond)
+                    fractions[i].append(c.executedFlopsPerStep / seconds / sampler.flopsPerSecond)
                     peaks[i].append(sampler.flopsPerSecond / 1e9)
                     let n = Double(c.steps)
                     phases[i].append(PhaseTimes(forward: phase.forward / n, backward: phase.backward / n,

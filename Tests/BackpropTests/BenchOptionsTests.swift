@@ -38,6 +38,8 @@ final class BenchOptionsTests: XCTestCase {
         guard case .train(let tree) = try parse(["--reduction", "tree"]) else { return XCTFail() }
         XCTAssertEqual(tree.reduction, .perWorkerTree)
         XCTAssertEqual(o.configurations[0].flopsPerStep, 6 * 1024 * (784 * 1024 + 1024 * 1024 + 1024 * 10))
+        XCTAssertEqual(o.configurations[0].executedFlopsPerStep,
+                       6 * 1024 * (784 * 1024 + 1024 * 1024 + 1024 * 10) - 2 * 1024 * 784 * 1024)
     }
 
     func testConfigSubsetAndSubcommands() throws {
