@@ -125,7 +125,8 @@ public enum BenchCommand {
     }
 
     /// The gate's figures from a report: each training configuration's fraction of peak at each
-    /// thread count, and each GEMM's ratio to OpenBLAS (unavailable without OpenBLAS).
+    /// thread count, and each compute-bound GEMM's ratio to OpenBLAS (unavailable without
+    /// OpenBLAS; see `GEMMShape.isComputeBound`).
     public static func gateFigures(_ report: BenchReport)
         -> (GateMeasurement, [(name: String, kind: GateFigureKind, reason: String)]) {
         var figures: [GateFigure] = []
@@ -134,7 +135,7 @@ public enum BenchCommand {
             figures.append(GateFigure(name: "train \(m.configuration) P=\(m.threads)", kind: .fractionOfPeak,
                                       summary: m.fractionOfPeak))
         }
-        for g in report.gemm ?? [] {
+        for g in report.gemm ?? [] where g.shape.isComputeBound {
             if let ratio = g.ratioToOpenBLAS {
                 figures.append(GateFigure(name: g.name, kind: .ratioToOpenBLAS, summary: ratio))
             } else {

@@ -37,6 +37,11 @@ public struct GEMMShape: Codable, Equatable, Hashable, Sendable {
     /// `2·m·n·k`.
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 
+    /// Whether every dimension is at least 64: a compute-bound product. Products with a side of
+    /// 10 (the output layer) run in microseconds, are bound by memory, and their speed moves
+    /// by up to 2× from run to run with where the buffers land, so the gate leaves them out.
+    public var isComputeBound: Bool { min(m, n, k) >= 64 }
+
     /// Stable key used by the gate, e.g. `gemm forward 1024x1024x784` (m x n x k).
     public var name: String { "gemm \(form.rawValue) \(m)x\(n)x\(k)" }
 
@@ -80,7 +85,7 @@ public struct GEMMBenchmark {
     public var openBLAS: OpenBLAS?
     public var isa: InstructionSet = .active
 
-    public init(shapes: [GEMMShape], repeats: Int, minimumSeconds: Double = 0.03, openBLAS: OpenBLAS?) {
+    public init(shapes: [GEMMShape], repeats: Int, minimumSeconds: Double = 0.1, openBLAS: OpenBLAS?) {
         self.shapes = shapes
         self.repeats = repeats
         self.minimumSeconds = minimumSeconds

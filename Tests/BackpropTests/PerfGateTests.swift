@@ -160,12 +160,25 @@ final class PerfGateTests: XCTestCase {
             samplesPerSecond: s, gflops: s, fractionOfPeak: s, peakGFLOPS: s, phaseShare: PhaseTimes(),
             phaseMilliseconds: PhaseTimes(), scalingEfficiency: nil, allocationsPerStep: 0, peakResidentBytes: 0)]
         let shape = GEMMShape(form: .forward, input: 784, output: 1024, batch: 1024)
+        let small = GEMMShape(form: .forward, input: 1024, output: 10, batch: 1024)
         report.gemm = [GEMMMeasurement(shape: shape, name: shape.name, gflops: s, fractionOfPeak: s,
-                                       openBLASGFLOPS: nil, ratioToOpenBLAS: nil, relativeDifference: nil)]
+                                       openBLASGFLOPS: nil, ratioToOpenBLAS: nil, relativeDifference: nil),
+                       GEMMMeasurement(shape: small, name: small.name, gflops: s, fractionOfPeak: s,
+                                       openBLASGFLOPS: s, ratioToOpenBLAS: s, relativeDifference: 0)]
         let (m, unavailable) = BenchCommand.gateFigures(report)
         XCTAssertEqual(m.figures.map(\.name), ["train B P=2"])
         XCTAssertEqual(m.figures[0].kind, .fractionOfPeak)
         XCTAssertEqual(unavailable.map(\.name), ["gemm forward 1024x1024x784"])
         XCTAssertNil(m.openBLASCore)
+        XCTAssertFalse(small.isComputeBound, "the output layer's product is not a gate figure")
+        XCTAssertTrue(shape.isComputeBound)
+        // With OpenBLAS, the compute-bound shape's ratio becomes a figure.
+        report.gemm![0].ratioToOpenBLAS = s
+        report.openBLASCore = "Haswell"
+        let (withBLAS, none) = BenchCommand.gateFigures(report)
+        XCTAssertEqual(withBLAS.figures.map(\.name), ["train B P=2", "gemm forward 1024x1024x784"])
+        XCTAssertEqual(withBLAS.figures[1].kind, .ratioToOpenBLAS)
+        XCTAssertEqual(withBLAS.openBLASCore, "Haswell")
+        XCTAssertTrue(none.isEmpty)
     }
 }
