@@ -14,6 +14,16 @@ func benchSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
+/// CPU seconds the calling thread has run (`CLOCK_THREAD_CPUTIME_ID`): unlike wall time, it
+/// does not advance while another process has the core, so single-threaded work timed by it is
+/// immune to lost time slices (a shared machine's main source of noise).
+@inline(__always)
+func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
 /// Samples the fp32 peak in short chunks of `Kernels.peakLoop` on `threads` threads,
 /// interleaved with the work being measured.
 ///
@@ -29,8 +39,10 @@ final class PeakSampler {
     let isa: InstructionSet
     /// Iterations per thread in one chunk.
     let iterations: Int
-    /// Flop rates of the chunks since the last `reset`.
+    /// Flop rates of the chunks since the last `reset`, by the wall clock.
     private(set) var rates: [Double] = []
+    /// The same by the thread's CPU clock; one-thread samplers only (the loop runs on the caller).
+    private(set) var cpuRates: [Double] = []
 
     /// A sampler whose chunks take about `chunkSeconds` each; `iterationsPerSecond` is the
     /// single-thread speed of the loop (from `PeakFLOPS.iterations(forSeconds: 1)`).
@@ -42,13 +54,31 @@ final class PeakSampler {
 
     /// Runs one chunk.
     func sample() {
-        rates.append(PeakFLOPS.measure(threads: threads, iterations: iterations, isa: isa).flopsPerSecond)
+        if threads == 1 {
+            let wall = benchSeconds(), cpu = threadCPUSeconds()
+            let result = Kernels.peakLoop(iterations: iterations, isa: isa)
+            let cpuSeconds = threadCPUSeconds() - cpu, wallSeconds = benchSeconds() - wall
+            keep(result)
+            let flops = Double(iterations) * Double(Kernels.peakFlopsPerIteration(isa: isa))
+            rates.append(flops / max(wallSeconds, 1e-9))
+            cpuRates.append(flops / max(cpuSeconds, 1e-9))
+        } else {
+            rates.append(PeakFLOPS.measure(threads: threads, iterations: iterations, isa: isa).flopsPerSecond)
+        }
     }
 
-    /// Median flop rate over the chunks since the last `reset` (0 before any).
+    /// Median flop rate over the chunks since the last `reset`, by the wall clock (0 before any).
     var flopsPerSecond: Double { BenchSummary(rates)?.median ?? 0 }
+
+    /// Median flop rate by the thread's CPU clock (one-thread samplers; 0 otherwise).
+    var cpuFlopsPerSecond: Double { BenchSummary(cpuRates)?.median ?? 0 }
 
     func reset() {
         rates.removeAll(keepingCapacity: true)
+        cpuRates.removeAll(keepingCapacity: true)
     }
 }
+
+/// Keeps `x` alive: the optimiser cannot see through an unoptimised function.
+@_optimize(none)
+func keep(_ x: Float) {}

@@ -97,7 +97,8 @@ public enum BenchCommand {
             if !o.json { print(report.text()) }
             guard unfit.isEmpty else {
                 printError("mlp-bench: not writing \(o.baselinePath): too noisy (relative IQR above "
-                           + "\(percent(o.policy.maxRelativeSpread))) or too few repeats: \(unfit.joined(separator: ", "))")
+                           + "\(percent(o.policy.maxRelativeSpread)), fewer than \(percent(o.policy.minimumCoreAvailability))"
+                           + " of the cores free, or too few repeats): \(unfit.joined(separator: ", "))")
                 return 4
             }
             let encoder = JSONEncoder()
@@ -117,8 +118,8 @@ public enum BenchCommand {
             print(report.text())
             print("regression gate vs \(o.baselinePath) (baseline: \(baseline!.machine), \(baseline!.isa)"
                   + (baseline!.openBLASCore.map { ", OpenBLAS core \($0)" } ?? "") + ")")
-            print("threshold \(percent(o.policy.threshold)), unusable above relative IQR \(percent(o.policy.maxRelativeSpread)),"
-                  + " \(o.repeats) interleaved repeats")
+            print("threshold \(percent(o.policy.threshold)), unusable above relative IQR \(percent(o.policy.maxRelativeSpread))"
+                  + " or below \(percent(o.policy.minimumCoreAvailability)) of the cores free, \(o.repeats) interleaved repeats")
             print(Gate.table(result), terminator: "")
         }
         return result.outcome.exitCode
@@ -133,7 +134,8 @@ public enum BenchCommand {
         var unavailable: [(name: String, kind: GateFigureKind, reason: String)] = []
         for m in report.training ?? [] {
             figures.append(GateFigure(name: "train \(m.configuration) P=\(m.threads)", kind: .fractionOfPeak,
-                                      summary: m.fractionOfPeak))
+                                      summary: m.fractionOfPeak,
+                                      coreAvailability: m.threads > 1 ? m.coreAvailability?.median : nil))
         }
         for g in report.gemm ?? [] where g.shape.isComputeBound {
             if let ratio = g.ratioToOpenBLAS {

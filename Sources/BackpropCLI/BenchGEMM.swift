@@ -64,7 +64,7 @@ public struct GEMMShape: Codable, Equatable, Hashable, Sendable {
 public struct GEMMMeasurement: Codable, Equatable, Sendable {
     public var shape: GEMMShape
     public var name: String
-    /// Our `Kernels.gemm` on one thread.
+    /// Our `Kernels.gemm` on one thread, GFLOP/s by the thread's CPU clock.
     public var gflops: BenchSummary
     /// `gflops` over the one-thread peak sampled beside each repeat.
     public var fractionOfPeak: BenchSummary
@@ -95,8 +95,9 @@ public struct GEMMBenchmark {
     /// Measures each shape: warm-up and a calibration of the call count, then `repeats`
     /// repeats, each timing ours and OpenBLAS's back to back (in alternating order, so neither
     /// always runs on a warmer cache), with a peak-loop chunk as long as one call before each
-    /// of our calls. A repeat's rate is its median call; its fraction of peak is that over the
-    /// median chunk's.
+    /// of our calls. Everything runs on this thread and is timed by its CPU clock (immune to
+    /// time slices lost to other processes; on a quiet machine the same as wall time). A
+    /// repeat's rate is its median call; its fraction of peak is that over the median chunk's.
     public func run(progress: (String) -> Void) -> [GEMMMeasurement] {
         let loopSpeed = PeakFLOPS.iterations(forSeconds: 1, isa: isa)
         let workspace = AlignedBuffer(count: Kernels.workspaceCount(for: isa))
@@ -152,7 +153,7 @@ public struct GEMMBenchmark {
                 }
                 if r % 2 == 0 { timeOurs(); timeBLAS() } else { timeBLAS(); timeOurs() }
                 oursRate.append(o / 1e9)
-                fractions.append(o / sampler.flopsPerSecond)
+                fractions.append(o / sampler.cpuFlopsPerSecond)
                 if blas != nil {
                     blasRate.append(bl / 1e9)
                     ratios.append(o / bl)
@@ -177,17 +178,18 @@ public struct GEMMBenchmark {
         }
     }
 
-    /// The median of `calls` individually timed calls of `body`, in seconds: a call that lost
-    /// its core to another process for a time slice is an outlier and drops out.
+    /// The median of `calls` calls of `body`, each timed by the thread's CPU clock, in seconds:
+    /// time slices lost to other processes do not count, and a call slowed otherwise (cache
+    /// trashed by a neighbour) is an outlier and drops out.
     /// `before` runs untimed before each call.
     static func medianCallSeconds(_ body: () -> Void, calls: Int, before: () -> Void = {},
                                   into times: inout [Double]) -> Double {
         times.removeAll(keepingCapacity: true)
         for _ in 0..<calls {
             before()
-            let start = benchSeconds()
+            let start = threadCPUSeconds()
             body()
-            times.append(max(benchSeconds() - start, 1e-9))
+            times.append(max(threadCPUSeconds() - start, 1e-9))
         }
         return BenchSummary(times)!.median
     }

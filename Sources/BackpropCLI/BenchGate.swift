@@ -12,11 +12,15 @@ public struct GateFigure: Codable, Equatable, Sendable {
     public var name: String
     public var kind: GateFigureKind
     public var summary: BenchSummary
+    /// For multi-thread training figures: the median share of the cores the run had
+    /// (`TrainingMeasurement.coreAvailability`); nil otherwise.
+    public var coreAvailability: Double?
 
-    public init(name: String, kind: GateFigureKind, summary: BenchSummary) {
+    public init(name: String, kind: GateFigureKind, summary: BenchSummary, coreAvailability: Double? = nil) {
         self.name = name
         self.kind = kind
         self.summary = summary
+        self.coreAvailability = coreAvailability
     }
 }
 
@@ -56,17 +60,23 @@ public struct GatePolicy: Equatable, Sendable {
     public var maxRelativeSpread: Double
     /// Fewest repeats a figure needs to be judged.
     public var minimumRepeats: Int
+    /// A multi-thread figure measured while the run had less than this share of its cores
+    /// (other processes held them) cannot be judged: the run is unusable.
+    public var minimumCoreAvailability: Double
 
     public static let defaultThreshold = 0.07
     public static let defaultMaxRelativeSpread = 0.10
     public static let defaultMinimumRepeats = 5
+    public static let defaultMinimumCoreAvailability = 0.85
 
     public init(threshold: Double = GatePolicy.defaultThreshold,
                 maxRelativeSpread: Double = GatePolicy.defaultMaxRelativeSpread,
-                minimumRepeats: Int = GatePolicy.defaultMinimumRepeats) {
+                minimumRepeats: Int = GatePolicy.defaultMinimumRepeats,
+                minimumCoreAvailability: Double = GatePolicy.defaultMinimumCoreAvailability) {
         self.threshold = threshold
         self.maxRelativeSpread = maxRelativeSpread
         self.minimumRepeats = minimumRepeats
+        self.minimumCoreAvailability = minimumCoreAvailability
     }
 }
 
@@ -138,8 +148,8 @@ public enum Gate {
     ///
     /// Every figure of `now` gets a row. A figure the baseline lacks is `new`; one `now` could
     /// not measure is listed in `unavailable` names. A figure with fewer than
-    /// `policy.minimumRepeats` repeats or a relative spread above `policy.maxRelativeSpread`
-    /// is `noisy`; a figure measured on another ISA, or a ratio against another OpenBLAS core,
+    /// `policy.minimumRepeats` repeats, a relative spread above `policy.maxRelativeSpread`, or
+    /// (multi-thread figures) a core availability below `policy.minimumCoreAvailability` is `noisy`; a figure measured on another ISA, or a ratio against another OpenBLAS core,
     /// is `incomparable`. Otherwise the change `now/baseline − 1` decides: below `−threshold`
     /// is `regressed`, above `+threshold` `better`, else `within` (exactly `−threshold` passes).
     ///
@@ -173,6 +183,9 @@ public enum Gate {
             } else if !(f.summary.relativeSpread <= policy.maxRelativeSpread) {
                 row.verdict = .noisy
                 row.note = "spread \(percent(f.summary.relativeSpread)) > \(percent(policy.maxRelativeSpread))"
+            } else if let available = f.coreAvailability, !(available >= policy.minimumCoreAvailability) {
+                row.verdict = .noisy
+                row.note = "cores busy: \(percent(available)) free < \(percent(policy.minimumCoreAvailability))"
             } else if let change = row.change {
                 if change < -policy.threshold {
                     row.verdict = .regressed
@@ -203,11 +216,12 @@ public enum Gate {
                           maxRelativeSpread: policy.maxRelativeSpread)
     }
 
-    /// Whether `measurement` may become a baseline: every figure has enough repeats and a
-    /// spread within the bound. Returns the names of the figures at fault.
+    /// Whether `measurement` may become a baseline: every figure has enough repeats, a spread
+    /// within the bound and (multi-thread) enough free cores. Returns the names of the figures at fault.
     public static func unfitForBaseline(_ measurement: GateMeasurement, policy: GatePolicy) -> [String] {
         measurement.figures.filter {
             $0.summary.count < policy.minimumRepeats || !($0.summary.relativeSpread <= policy.maxRelativeSpread)
+                || !(($0.coreAvailability ?? 1) >= policy.minimumCoreAvailability)
         }.map(\.name)
     }
 
@@ -230,7 +244,7 @@ public enum Gate {
         case .regression: explanation = "a figure fell more than \(percent(result.threshold)) below the baseline"
         case .unusable:
             explanation = "some figure could not be judged (relative IQR above \(percent(result.maxRelativeSpread)),"
-                + " too few repeats, or conditions unlike the baseline's)"
+                + " cores held by other processes, too few repeats, or conditions unlike the baseline's)"
         }
         out += "gate: \(result.outcome.rawValue.uppercased()) (exit \(result.outcome.exitCode)): \(explanation)\n"
         return out

@@ -82,8 +82,8 @@ public struct BenchReport: Codable, Equatable, Sendable {
             out += "\ntraining steps (softmax cross-entropy, SGD, random data, reduction \(reduction ?? "default"));"
                 + " median [min–max] over repeats\n"
             var t = TextTable(header: ["cfg", "layers", "batch", "P", "samples/s", "GFLOP/s", "of peak",
-                                       "fwd/bwd/red/upd", "scaling", "allocs/step", "peak RSS"],
-                              rightAligned: [2, 3, 4, 5, 6, 8, 9, 10])
+                                       "fwd/bwd/red/upd", "scaling", "cores free", "allocs/step", "peak RSS"],
+                              rightAligned: [2, 3, 4, 5, 6, 8, 9, 10, 11])
             for m in training {
                 let s = m.phaseShare
                 t.add([m.configuration, m.sizes.map(String.init).joined(separator: "-"), String(m.batch),
@@ -93,17 +93,19 @@ public struct BenchReport: Codable, Equatable, Sendable {
                        "\(percent(m.fractionOfPeak.median)) [\(fixed(m.fractionOfPeak.min * 100, 1))–\(fixed(m.fractionOfPeak.max * 100, 1))]",
                        [s.forward, s.backward, s.reduction, s.update].map { fixed($0 * 100, 0) }.joined(separator: "/") + " %",
                        m.scalingEfficiency.map { fixed($0.median, 2) } ?? "—",
+                       m.threads == 1 ? "—" : (m.coreAvailability.map { fixed($0.median, 2) } ?? "—"),
                        m.allocationsPerStep.map { $0 == 0 ? "0" : fixed($0, 2) } ?? "—",
                        "\(m.peakResidentBytes >> 20) MiB"])
             }
             out += t.render()
             out += "GFLOP/s counts 6·Σ in·out·batch per step. of peak: the flops a step executes (that count less the\n"
                 + "first layer's propagation, which backpropagation skips) per second, over the FMA-loop peak sampled\n"
-                + "on the same threads between the same steps.\n"
-            out += "scaling: samples/s at P ÷ (P × samples/s at 1), paired repeat by repeat. fwd/bwd/red/upd: median share of step time.\n"
+                + "on the same threads between the same steps (P=1: both by the thread's CPU clock).\n"
+            out += "scaling: samples/s at P ÷ (P × samples/s at 1), paired repeat by repeat. cores free: P-thread peak ÷\n"
+                + "(P × 1-thread peak), below 1 when other processes held cores. fwd/bwd/red/upd: median share of step time.\n"
         }
         if let gemm {
-            out += "\nGEMM, one thread; median [min–max] over repeats"
+            out += "\nGEMM, one thread, timed by its CPU clock; median [min–max] over repeats"
             if let lib = openBLASLibrary {
                 out += "; OpenBLAS: \(lib), core \(openBLASCore ?? "unknown")"
                 if let env = openBLASCoreTypeEnvironment { out += " (OPENBLAS_CORETYPE=\(env))" }

@@ -71,7 +71,8 @@ public struct TrainingMeasurement: Codable, Equatable, Sendable {
     public var gflops: BenchSummary
     /// Executed flops per second (`BenchConfiguration.executedFlopsPerStep`, which leaves out
     /// the first layer's propagation that `gflops` counts by convention) over the fp32 peak
-    /// sampled on the same threads beside the same repeat.
+    /// sampled on the same threads beside the same repeat. With one thread both are timed by
+    /// the thread's CPU clock (lost time slices do not count), with several by the wall clock.
     public var fractionOfPeak: BenchSummary
     /// The peak sampled beside the steps, GFLOP/s.
     public var peakGFLOPS: BenchSummary
@@ -82,6 +83,11 @@ public struct TrainingMeasurement: Codable, Equatable, Sendable {
     /// Samples/s at this thread count over `threads ×` samples/s at one thread, paired repeat by
     /// repeat; nil when one thread was not measured.
     public var scalingEfficiency: BenchSummary?
+    /// How much of `threads` cores the run had: the peak sampled on `threads` threads (wall clock)
+    /// over `threads ×` the one-thread peak by its CPU clock, paired repeat by repeat. About 1 on
+    /// an idle machine; well below when other processes held cores, which makes the multi-thread
+    /// figures unreliable (the gate then calls them unusable). Nil when one thread was not measured.
+    public var coreAvailability: BenchSummary?
     /// Heap allocations per steady-state step, whole process (must be 0), counted over `steps`
     /// steps after the timed repeats; nil without a probe.
     public var allocationsPerStep: Double?
@@ -110,7 +116,8 @@ public struct TrainingBenchmark {
     /// count (in alternating order), running one untimed step, then `steps` timed steps with a
     /// short peak-loop chunk before each and one after the last, so that steps and peak share
     /// the same conditions. A repeat's rate is its median step time; its fraction of peak is
-    /// that rate over the median chunk's. Then, per thread count, one untimed step and `steps`
+    /// that rate over the median chunk's (on one thread, both by the thread's CPU clock, which
+    /// does not count time slices lost to other processes; on several, by the wall clock). Then, per thread count, one untimed step and `steps`
     /// more steps with allocation counting on and nothing else running.
     public func run(makeStepper: BenchStepperFactory, progress: (String) -> Void) throws -> [TrainingMeasurement] {
         let loopSpeed = PeakFLOPS.iterations(forSeconds: 1, isa: isa)
@@ -134,7 +141,7 @@ public struct TrainingBenchmark {
                                    iterationsPerSecond: loopSpeed, isa: isa)
             }
             var sps = Array(repeating: [Double](), count: threadCounts.count)
-            var fractions = sps, peaks = sps
+            var fractions = sps, peaks = sps, cpuPeaks = sps
             var phases = Array(repeating: [PhaseTimes](), count: threadCounts.count)
             for r in 0..<repeats {
                 let order = r % 2 == 0 ? Array(threadCounts.indices) : threadCounts.indices.reversed()
@@ -143,20 +150,31 @@ public struct TrainingBenchmark {
                     let stepper = steppers[i], sampler = samplers[i]
                     try stepper.step()
                     sampler.reset()
-                    var stepSeconds: [Double] = [], phase = PhaseTimes()
+                    var stepSeconds: [Double] = [], stepCPUSeconds: [Double] = [], phase = PhaseTimes()
                     stepSeconds.reserveCapacity(c.steps)
+                    stepCPUSeconds.reserveCapacity(c.steps)
                     for _ in 0..<c.steps {
                         sampler.sample()
-                        let t0 = benchSeconds()
+                        let t0 = benchSeconds(), cpu0 = threadCPUSeconds()
                         try stepper.step()
-                        stepSeconds.append(benchSeconds() - t0)
+                        let cpu1 = threadCPUSeconds(), t1 = benchSeconds()
+                        stepSeconds.append(t1 - t0)
+                        stepCPUSeconds.append(cpu1 - cpu0)
                         phase = phase + stepper.lastPhaseTimes
                     }
                     sampler.sample()
                     let seconds = BenchSummary(stepSeconds)!.median
                     sps[i].append(Double(c.batch) / seconds)
-                    fractions[i].append(c.executedFlopsPerStep / seconds / sampler.flopsPerSecond)
+                    if threadCounts[i] == 1 {
+                        // One thread: the whole step runs on this thread (the trainer's worker 0 is
+                        // the caller), so its CPU clock times both step and peak, immune to lost slices.
+                        let cpuSeconds = BenchSummary(stepCPUSeconds)!.median
+                        fractions[i].append(c.executedFlopsPerStep / cpuSeconds / sampler.cpuFlopsPerSecond)
+                    } else {
+                        fractions[i].append(c.executedFlopsPerStep / seconds / sampler.flopsPerSecond)
+                    }
                     peaks[i].append(sampler.flopsPerSecond / 1e9)
+                    cpuPeaks[i].append(sampler.cpuFlopsPerSecond / 1e9)
                     let n = Double(c.steps)
                     phases[i].append(PhaseTimes(forward: phase.forward / n, backward: phase.backward / n,
                                                 reduction: phase.reduction / n, update: phase.update / n))
@@ -182,9 +200,10 @@ public struct TrainingBenchmark {
             let one = threadCounts.firstIndex(of: 1)
             for (i, p) in threadCounts.enumerated() {
                 let gflops = sps[i].map { $0 / Double(c.batch) * c.flopsPerStep / 1e9 }
-                var scaling: BenchSummary?
+                var scaling: BenchSummary?, availability: BenchSummary?
                 if let one {
                     scaling = BenchSummary(zip(sps[i], sps[one]).map { $0 / (Double(p) * $1) })
+                    availability = BenchSummary(zip(peaks[i], cpuPeaks[one]).map { $0 / (Double(p) * $1) })
                 }
                 let ms = TrainingBenchmark.medianPhases(phases[i])
                 let countedSteps = Double(c.steps)
@@ -195,7 +214,7 @@ public struct TrainingBenchmark {
                     phaseShare: ms.fractions,
                     phaseMilliseconds: PhaseTimes(forward: ms.forward * 1e3, backward: ms.backward * 1e3,
                                                   reduction: ms.reduction * 1e3, update: ms.update * 1e3),
-                    scalingEfficiency: scaling,
+                    scalingEfficiency: scaling, coreAvailability: availability,
                     allocationsPerStep: allocationProbe.map { _ in Double(allocations[i]) / countedSteps },
                     peakResidentBytes: peakResident))
             }

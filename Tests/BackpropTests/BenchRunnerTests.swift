@@ -63,6 +63,7 @@ final class BenchRunnerTests: XCTestCase {
         }
         XCTAssertEqual(results[0].scalingEfficiency?.median ?? .nan, 1, accuracy: 1e-12, "P=1 against itself")
         XCTAssertNotNil(results[1].scalingEfficiency)
+        XCTAssertGreaterThan(results[1].coreAvailability?.median ?? 0, 0)
     }
 
     func testAllocationsInTimedStepsAreCounted() throws {

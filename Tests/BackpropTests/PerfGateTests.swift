@@ -115,6 +115,19 @@ final class PerfGateTests: XCTestCase {
         XCTAssertEqual(r.outcome, .unusable)
     }
 
+    func testBusyCoresMakeAMultiThreadFigureUnusable() {
+        var now = measurement([("train A P=2", .fractionOfPeak, summary(0.30))])  // −25%, but cores were busy
+        now.figures[0].coreAvailability = 0.6
+        var r = Gate.compare(baseline: baseline, now: now, policy: GatePolicy())
+        XCTAssertEqual(r.rows[0].verdict, .noisy)
+        XCTAssertTrue(r.rows[0].note?.contains("cores busy") ?? false)
+        XCTAssertEqual(r.outcome, .unusable)
+        XCTAssertEqual(Gate.unfitForBaseline(now, policy: GatePolicy()), ["train A P=2"])
+        now.figures[0].coreAvailability = 0.95
+        r = Gate.compare(baseline: baseline, now: now, policy: GatePolicy())
+        XCTAssertEqual(r.outcome, .regression, "with the cores free the same drop is a regression")
+    }
+
     func testTooFewRepeatsIsUnusable() {
         let now = measurement([("train A P=1", .fractionOfPeak, summary(0.50, count: 3))])
         let r = Gate.compare(baseline: baseline, now: now, policy: GatePolicy())
