@@ -60,7 +60,7 @@ extension BenchCommandLine {
                      [--steps N] [--warmup N] [--repeat N] [--reduction invariant|tree] [--json]
            mlp-bench gemm [--config A,B,C,D] [--repeat N] [--no-openblas] [--json]
            mlp-bench gate [--baseline Benchmarks/baseline.json] [--full] [--threshold 7] [--max-spread 10]
-                          [--repeat 5] [--threads 1,2] [--update-baseline] [--json]
+                          [--min-cores-free 85] [--repeat 5] [--threads 1,2] [--update-baseline] [--json]
 
     Training steps (forward, backward, reduction, update; softmax cross-entropy, SGD, random data):
     samples/s, GFLOP/s (6·Σ in·out·batch per step), fraction of the fp32 peak measured in the same
@@ -71,7 +71,9 @@ extension BenchCommandLine {
     gemm: the forward (H·Wᵀ), propagation (delta·W) and weight-gradient (deltaᵀ·H) products of the
     suite's layers on one thread, beside OpenBLAS's cblas_sgemm when it is installed.
     gate: the regression gate; compares fraction of peak and GEMM/OpenBLAS ratios with the
-    baseline. Exit 0 pass, 3 regression beyond the threshold, 4 unusable (too noisy), 2 bad flags.
+    baseline. Exit 0 pass, 3 regression beyond the threshold, 4 unusable (a figure's relative IQR above
+    --max-spread, or a multi-thread figure measured with fewer than --min-cores-free of the cores
+    free), 2 bad flags.
     """
 
     /// Parses `arguments` (without the program name).
@@ -92,9 +94,10 @@ extension BenchCommandLine {
         var reduction = TrainerOptions.Reduction.threadCountInvariant
         var baseline = "Benchmarks/baseline.json", full = false, update = false
         var threshold = GatePolicy.defaultThreshold, maxSpread = GatePolicy.defaultMaxRelativeSpread
+        var minCoresFree = GatePolicy.defaultMinimumCoreAvailability
         let allowed: Set<String> = switch sub {
         case "gemm": ["--config", "--repeat", "--json", "--no-openblas"]
-        case "gate": ["--baseline", "--full", "--threshold", "--max-spread", "--repeat", "--threads",
+        case "gate": ["--baseline", "--full", "--threshold", "--max-spread", "--min-cores-free", "--repeat", "--threads",
                       "--update-baseline", "--json"]
         default: ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat", "--json",
                   "--reduction"]
@@ -139,6 +142,7 @@ extension BenchCommandLine {
             case "--update-baseline": update = true
             case "--threshold": threshold = try p.percentage(flag)
             case "--max-spread": maxSpread = try p.percentage(flag)
+            case "--min-cores-free": minCoresFree = try p.percentage(flag, allowHundred: true)
             default: throw BenchFlagError(flag, "unknown flag")
             }
         }
@@ -165,7 +169,8 @@ extension BenchCommandLine {
                                           openBLAS: openBLAS))
         case "gate":
             return .gate(GateOptions(baselinePath: baseline, full: full,
-                                     policy: GatePolicy(threshold: threshold, maxRelativeSpread: maxSpread),
+                                     policy: GatePolicy(threshold: threshold, maxRelativeSpread: maxSpread,
+                                                        minimumCoreAvailability: minCoresFree),
                                      repeats: repeats ?? GatePolicy.defaultMinimumRepeats, threadCounts: threadCounts,
                                      updateBaseline: update, json: json))
         default:
@@ -200,7 +205,7 @@ struct FlagReader {
 
     static let valued: Set<String> = ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat",
                                       "--reduction",
-                                      "--baseline", "--threshold", "--max-spread"]
+                                      "--baseline", "--threshold", "--max-spread", "--min-cores-free"]
 
     mutating func value(_ flag: String) throws -> String {
         if let v = pending {
@@ -233,11 +238,12 @@ struct FlagReader {
         return out
     }
 
-    /// A percentage in (0, 100), written `7` or `7%`; returned as a fraction (0.07).
-    mutating func percentage(_ flag: String) throws -> Double {
+    /// A percentage in (0, 100) (or (0, 100] with `allowHundred`), written `7` or `7%`;
+    /// returned as a fraction (0.07).
+    mutating func percentage(_ flag: String, allowHundred: Bool = false) throws -> Double {
         let v = try value(flag)
         let digits = v.hasSuffix("%") ? String(v.dropLast()) : v
-        guard let x = Double(digits), x > 0, x < 100 else {
+        guard let x = Double(digits), x > 0, x < 100 || (allowHundred && x == 100) else {
             throw BenchFlagError(flag, "expected a percentage between 0 and 100 (e.g. 7 or 7%), got '\(v)'")
         }
         return x / 100

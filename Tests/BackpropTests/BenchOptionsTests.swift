@@ -53,6 +53,9 @@ final class BenchOptionsTests: XCTestCase {
         XCTAssertTrue(gate.updateBaseline)
         XCTAssertEqual(gate.policy.maxRelativeSpread, 0.125, accuracy: 1e-12)
         XCTAssertEqual(gate.policy.threshold, 0.07, accuracy: 1e-12)
+        XCTAssertEqual(gate.policy.minimumCoreAvailability, 0.85, accuracy: 1e-12)
+        guard case .gate(let all) = try parse(["gate", "--min-cores-free", "100"]) else { return XCTFail() }
+        XCTAssertEqual(all.policy.minimumCoreAvailability, 1)
         XCTAssertEqual(gate.repeats, 5)
         XCTAssertEqual(try parse(["--help"]), .help)
     }
@@ -80,6 +83,8 @@ final class BenchOptionsTests: XCTestCase {
         assertFlagError(["gate", "--threshold", "0"], flag: "--threshold")
         assertFlagError(["gate", "--threshold", "abc"], flag: "--threshold")
         assertFlagError(["gate", "--threshold", "150"], flag: "--threshold")
+        assertFlagError(["gate", "--threshold", "100"], flag: "--threshold")
+        assertFlagError(["gate", "--min-cores-free", "101"], flag: "--min-cores-free")
         assertFlagError(["bench"], flag: "bench", "subcommand")
         assertFlagError(["run", "extra"], flag: "extra")
     }
