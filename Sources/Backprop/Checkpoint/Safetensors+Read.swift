@@ -12,7 +12,11 @@ extension Safetensors {
     ///   shape × dtype size; tensors that overlap or leave bytes of the data uncovered; and
     ///   metadata that is not an object of strings.
     public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        let bytes = try FileBytes.read(path)
+        try read(bytes: FileBytes.read(path), path: path)
+    }
+
+    /// `read` of `bytes`, the whole content of the file at `path` (named in errors).
+    static func read(bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         func fault(_ message: String) -> DataError { DataError(file: path, fault: message) }
 
         guard bytes.count >= 8 else {
