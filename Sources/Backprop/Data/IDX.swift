@@ -84,8 +84,10 @@ public enum IDX {
             let b = header[(4 * d)..<(4 * d + 4)].map { Int($0) }
             dims.append(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3])
         }
+        // The dimensions after the first (one sample's size) are multiplied first, so that a
+        // zero sample count cannot hide a sample size that overflows.
         var count = 1
-        for d in dims {
+        for d in dims.dropFirst() + dims.prefix(1) {
             let (product, overflow) = count.multipliedReportingOverflow(by: d)
             guard !overflow else { throw DataError(file: path, fault: "IDX dimensions \(dims) overflow") }
             count = product
