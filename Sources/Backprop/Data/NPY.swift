@@ -178,12 +178,16 @@ struct NPYArray {
         fortranOrder = fortran
         guard case .tuple(let dims) = try value("shape") else { throw fault("the header's shape is not a tuple") }
         shape = []
-        var count = 1
         for d in dims {
             guard case .integer(let n) = d, n >= 0 else { throw fault("the header's shape is not a tuple of non-negative integers") }
-            let (product, overflow) = count.multipliedReportingOverflow(by: n)
-            guard !overflow else { throw fault("shape \(dims.count) dimensions overflow") }
             shape.append(n)
+        }
+        // The dimensions after the first (a row's size) are multiplied first, so that a zero
+        // row count cannot hide a row size that overflows.
+        var count = 1
+        for n in shape.dropFirst() + shape.prefix(1) {
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw fault("shape (\(shape.map(String.init).joined(separator: ", "))) overflows") }
             count = product
         }
         self.count = count
