@@ -34,12 +34,24 @@ public enum GEMMEpilogue {
 
 /// `C[m×n] = op(A)[m×k]·op(B)[k×n]` (plus the old `C` when `accumulate`), then the epilogue.
 ///
-/// Edge cases: `m`, `n` or `k` may be any non-negative size; with `k == 0` the product is
-/// zero (so `C` becomes `0`, or stays as it was with `accumulate`) and the epilogue still runs.
+/// Shapes: `op(A)` is `A` (stored `m × k`) or `Aᵀ` (stored `k × m`), `op(B)` is `B` (stored
+/// `k × n`) or `Bᵀ` (stored `n × k`); all row-major with the operands' leading dimensions, and
+/// `C` row-major with `cLeadingDimension ≥ n`. Training uses three forms: forward
+/// `A = H·Wᵀ` (`b.transposed`), propagation `delta·W` (neither) and weight gradient
+/// `deltaᵀ·H` (`a.transposed`). Only `C[i, 0..<n]` of each row is written.
 ///
-/// Determinism: each `C[i,j]` is accumulated over `k` in increasing order, in blocks whose
-/// boundaries depend only on `k`, so a row's result does not depend on `m`, on which other
-/// rows share the call, or on how a caller splits `m` or `n` across threads.
+/// Edge cases: `m`, `n` or `k` may be any non-negative size; with `m == 0` or `n == 0`
+/// nothing is touched; with `k == 0` the product is zero (so `C` becomes `0`, or stays as it
+/// was with `accumulate`) and the epilogue still runs.
+///
+/// Determinism contract (the trainer relies on it): each `C[i,j]` is one multiply-add chain
+/// over `k` in increasing order, starting from the old `C[i,j]` (with `accumulate`) or from
+/// zero. The kernel works in blocks of `k` of a fixed size per instruction set; between
+/// blocks the running sum is stored in `C` as a `Float` and reloaded, which changes nothing.
+/// So, for a given instruction set, `C[i,j]` depends only on row `i` of `op(A)`, column `j`
+/// of `op(B)` and the old `C[i,j]`: bitwise independent of `m`, `n`, which other rows or
+/// columns share the call, and how a caller splits `m` or `n` across calls or threads.
+/// Different instruction sets may round differently (FMA or not).
 public struct GEMMProblem {
     public var m: Int
     public var n: Int

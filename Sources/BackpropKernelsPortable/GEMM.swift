@@ -1,62 +1,145 @@
 // This file is compiled three times, once per instruction set (see Package.swift):
 // BackpropKernelsAVX512, BackpropKernelsAVX2 and BackpropKernelsPortable hold symbolic
 // links to it. Each module exports the same names; Backprop picks one at run time.
+//
+// The GEMM is BLIS style: five loops around one micro-kernel (GEMM+MicroKernel.swift), with
+// packing (GEMM+Packing.swift) kept apart from it, sizes in GEMM+Blocking.swift, and the
+// epilogue (GEMM+Epilogue.swift) applied to each tile of C as it is finished.
 import BackpropKernelTypes
 
 /// Floats of scratch space `gemm` needs for its packed panels.
-public let gemmWorkspaceCount: Int = 0
+public let gemmWorkspaceCount: Int = Blocking.workspaceCount
 
 /// Computes the `GEMMProblem` (see its documentation): `C = op(A)·op(B) (+ C)`, then the epilogue.
 /// `workspace` must hold `gemmWorkspaceCount` floats, 64-byte aligned, owned by the caller's thread.
+/// Allocates nothing.
 public func gemm(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
-    // Reference implementation (placeholder until the blocked kernel lands).
-    let lda = p.a.leadingDimension, ldb = p.b.leadingDimension
-    for i in 0..<p.m {
-        for j in 0..<p.n {
-            var sum: Float = 0
-            for l in 0..<p.k {
-                let x = p.a.transposed ? p.a.base[l * lda + i] : p.a.base[i * lda + l]
-                let y = p.b.transposed ? p.b.base[j * ldb + l] : p.b.base[l * ldb + j]
-                sum += x * y
-            }
-            let c = p.c + i * p.cLeadingDimension + j
-            c.pointee = p.accumulate ? c.pointee + sum : sum
+    guard p.m > 0, p.n > 0 else { return }
+    guard p.k > 0 else {
+        if !p.accumulate {
+            for i in 0..<p.m { (p.c + i &* p.cLeadingDimension).update(repeating: 0, count: p.n) }
         }
-    }
-    applyEpilogue(p.epilogue, rows: 0..<p.m, columns: 0..<p.n, c: p.c, ldc: p.cLeadingDimension)
-}
-
-/// Applies `epilogue` to the block `rows × columns` of `C`.
-@inline(__always)
-func applyEpilogue(_ epilogue: GEMMEpilogue, rows: Range<Int>, columns: Range<Int>,
-                   c: UnsafeMutablePointer<Float>, ldc: Int) {
-    switch epilogue {
-    case .none:
+        applyEpilogue(p.epilogue, rows: 0..<p.m, columns: 0..<p.n, c: p.c, ldc: p.cLeadingDimension)
         return
-    case .biasActivation(let bias, let f, let output, let ldo):
-        for i in rows {
-            let row = c + i * ldc
-            if let bias { for j in columns { row[j] += bias[j] } }
-            if let output {
-                let out = output + i * ldo
-                for j in columns { out[j] = f(row[j]) }
+    }
+    if p.n <= Blocking.nr / 2 && p.m > p.n {
+        // Few columns (an output layer): tiles of Cᵀ = op(B)ᵀ·op(A)ᵀ fill the registers better.
+        blockedProduct(TiledProduct(transposing: p), workspace: workspace)
+    } else {
+        blockedProduct(TiledProduct(p), workspace: workspace)
+    }
+}
+
+/// The product the loops tile: `p` itself, or its transpose `Cᵀ = op(B)ᵀ·op(A)ᵀ` (then `m`
+/// and `n` and the operands swap roles, and tiles are stored into `C` transposed). Both give
+/// bitwise the same `C`: each element is the same multiply-add chain (`a·b = b·a`).
+private struct TiledProduct {
+    var problem: GEMMProblem
+    var m: Int, n: Int
+    var a: GEMMOperand, b: GEMMOperand
+    var transposedC: Bool
+
+    init(_ p: GEMMProblem) {
+        problem = p; m = p.m; n = p.n; a = p.a; b = p.b; transposedC = false
+    }
+
+    init(transposing p: GEMMProblem) {
+        problem = p; m = p.n; n = p.m
+        a = GEMMOperand(p.b.base, leadingDimension: p.b.leadingDimension, transposed: !p.b.transposed)
+        b = GEMMOperand(p.a.base, leadingDimension: p.a.leadingDimension, transposed: !p.a.transposed)
+        transposedC = true
+    }
+}
+
+/// The five loops: column blocks of `nc`, `k` blocks of `kc` (pack `op(B)`), row blocks of `mc`
+/// (pack `op(A)`), then `nr`-column and `mr`-row tiles (`multiplyPackedBlock`).
+private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<Float>) {
+    let mc = Blocking.mc, kc = Blocking.kc, nc = Blocking.nc, k = t.problem.k
+    let packedA = workspace
+    let packedB = workspace + mc &* kc
+    let edgeTile = packedB + kc &* nc
+    for jc in stride(from: 0, to: t.n, by: nc) {
+        let columns = jc..<min(jc &+ nc, t.n)
+        for pc in stride(from: 0, to: k, by: kc) {
+            let steps = pc..<min(pc &+ kc, k)
+            packB(t.b, steps: steps, columns: columns, into: packedB)
+            for ic in stride(from: 0, to: t.m, by: mc) {
+                let rows = ic..<min(ic &+ mc, t.m)
+                packA(t.a, rows: rows, steps: steps, into: packedA)
+                multiplyPackedBlock(t, rows: rows, steps: steps, columns: columns,
+                                    packedA: packedA, packedB: packedB, edgeTile: edgeTile)
             }
-        }
-    case .activationDerivative(let f, let a, let h, let ld):
-        for i in rows {
-            let row = c + i * ldc
-            for j in columns { row[j] *= f.derivative(preActivation: a[i * ld + j], activation: h[i * ld + j]) }
         }
     }
 }
 
-/// `out[j] = Σ_i X[i,j]` over `rows` rows (plus the old `out[j]` when `accumulate`), summed
-/// in increasing `i`: the bias gradient `dLoss/db = Σ delta`.
-public func columnSums(rows: Int, columns: Int, x: UnsafePointer<Float>, leadingDimension ld: Int,
-                       into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-    if !accumulate { out.update(repeating: 0, count: columns) }
-    for i in 0..<rows {
-        let row = x + i * ld
-        for j in 0..<columns { out[j] += row[j] }
+/// `C[rows, columns] (+)= Ã·B̃` for one packed block pair (`steps` of `k`), tile by tile; on the
+/// last block of `k`, each finished tile gets the epilogue.
+@inline(__always)
+private func multiplyPackedBlock(_ t: TiledProduct, rows: Range<Int>, steps: Range<Int>, columns: Range<Int>,
+                                 packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+                                 edgeTile: UnsafeMutablePointer<Float>) {
+    let p = t.problem
+    let mr = Blocking.mr, nr = Blocking.nr, kc = steps.count, ldc = p.cLeadingDimension
+    let loadC = p.accumulate || steps.lowerBound > 0
+    let isLastBlock = steps.upperBound == p.k
+    var bPanel = packedB
+    for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: nr) {
+        let width = min(nr, columns.upperBound &- j0)
+        var aPanel = packedA
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+            let height = min(mr, rows.upperBound &- i0)
+            let tileRows = i0..<(i0 &+ height), tileColumns = j0..<(j0 &+ width)
+            if t.transposedC {
+                multiplyTransposedTile(kc: kc, a: aPanel, b: bPanel, c: p.c + (j0 &* ldc &+ i0), ldc: ldc,
+                                       loadC: loadC, height: height, width: width, tile: edgeTile)
+                if isLastBlock { applyEpilogue(p.epilogue, rows: tileColumns, columns: tileRows, c: p.c, ldc: ldc) }
+            } else {
+                let c = p.c + (i0 &* ldc &+ j0)
+                if height == mr && width == nr {
+                    microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC)
+                } else {
+                    multiplyEdgeTile(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC,
+                                     height: height, width: width, tile: edgeTile)
+                }
+                if isLastBlock { applyEpilogue(p.epilogue, rows: tileRows, columns: tileColumns, c: p.c, ldc: ldc) }
+            }
+            aPanel += mr &* kc
+        }
+        bPanel += nr &* kc
+    }
+}
+
+/// `C[height×width] = (loadC ? C : 0) + Ã·B̃` for a tile cut by the matrix edge: the full
+/// micro-kernel runs on `tile` (`mr × nr` floats of workspace) and the valid part is copied.
+private func multiplyEdgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                              c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
+                              height: Int, width: Int, tile: UnsafeMutablePointer<Float>) {
+    let nr = Blocking.nr
+    if loadC {
+        tile.update(repeating: 0, count: Blocking.mr &* nr)
+        for r in 0..<height { (tile + r &* nr).update(from: c + r &* ldc, count: width) }
+    }
+    microKernel(kc: kc, a: a, b: b, c: tile, ldc: nr, loadC: loadC)
+    for r in 0..<height { (c + r &* ldc).update(from: tile + r &* nr, count: width) }
+}
+
+/// `Cᵀ[height×width] = (loadC ? Cᵀ : 0) + Ã·B̃`, where `c` points at `C[j0, i0]`: the
+/// micro-kernel runs on `tile` and the tile is stored into `C` transposed.
+private func multiplyTransposedTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                    c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
+                                    height: Int, width: Int, tile: UnsafeMutablePointer<Float>) {
+    let nr = Blocking.nr
+    if loadC {
+        tile.update(repeating: 0, count: Blocking.mr &* nr)
+        for j in 0..<width {
+            let row = c + j &* ldc
+            for i in 0..<height { tile[i &* nr &+ j] = row[i] }
+        }
+    }
+    microKernel(kc: kc, a: a, b: b, c: tile, ldc: nr, loadC: loadC)
+    for j in 0..<width {
+        let row = c + j &* ldc
+        for i in 0..<height { row[i] = tile[i &* nr &+ j] }
     }
 }

@@ -50,8 +50,14 @@ public enum InstructionSet: String, Sendable, CaseIterable, CustomStringConverti
 
 /// The matrix kernels training needs, dispatched to the instruction set's compiled copy.
 public enum Kernels {
-    /// Floats of per-thread scratch space `gemm` needs for `isa`.
+    /// Floats of per-thread scratch space `gemm` needs for `isa` (plus the test-only
+    /// `BACKPROP_KERNEL_SLOWDOWN` scratch when that variable is set; see `KernelSlowdown`).
     public static func workspaceCount(for isa: InstructionSet = .active) -> Int {
+        kernelWorkspaceCount(for: isa) + KernelSlowdown.scratchCount()
+    }
+
+    /// Floats of packing space the compiled kernel for `isa` needs.
+    static func kernelWorkspaceCount(for isa: InstructionSet) -> Int {
         switch isa {
         case .avx512: return BackpropKernelsAVX512.gemmWorkspaceCount
         case .avx2: return BackpropKernelsAVX2.gemmWorkspaceCount
@@ -61,9 +67,19 @@ public enum Kernels {
 
     /// `C = op(A)·op(B) (+ C)`, then the epilogue (see `GEMMProblem`). `workspace` holds
     /// `workspaceCount(for: isa)` floats, 64-byte aligned, used by one thread at a time.
+    /// Allocates nothing. Results are bitwise reproducible for a given `isa` (see `GEMMProblem`).
     @inline(__always)
     public static func gemm(_ problem: GEMMProblem, workspace: UnsafeMutablePointer<Float>,
                             isa: InstructionSet = .active) {
+        kernelGEMM(problem, workspace: workspace, isa: isa)
+        if KernelSlowdown.factor > 0 {
+            KernelSlowdown.redo(problem, factor: KernelSlowdown.factor, workspace: workspace, isa: isa)
+        }
+    }
+
+    /// The compiled kernel for `isa`, without the test-only slowdown.
+    @inline(__always)
+    static func kernelGEMM(_ problem: GEMMProblem, workspace: UnsafeMutablePointer<Float>, isa: InstructionSet) {
         switch isa {
         case .avx512: BackpropKernelsAVX512.gemm(problem, workspace: workspace)
         case .avx2: BackpropKernelsAVX2.gemm(problem, workspace: workspace)

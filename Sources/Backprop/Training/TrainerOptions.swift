@@ -1,0 +1,109 @@
+/// How a `Trainer` splits and sums its work. The defaults suit most uses.
+///
+/// ## Shards, tasks and threads
+/// A step cuts the batch of `B` samples into `S = min(threads, B)` shards of consecutive
+/// rows (sizes differ by at most one; with `B < threads` some workers stay idle). Each shard is
+/// one worker's forward and backward pass, from input to `delta(1)`, with no barrier between
+/// layers. The later phases (weight gradients or reduction, then the update) are split into
+/// `threads` tasks over the parameters. At most `min(threads, cores)` threads run at once, so
+/// `threads` above the core count never oversubscribes: the extra shards and tasks run one after
+/// another on the same threads.
+///
+/// ## Summation modes (`reduction`)
+/// The forward pass, the loss of each sample and every `delta` row are bitwise independent of
+/// the sharding (the GEMM computes each row of a product independently of the others), so only
+/// the batch sums `dLoss/dW = deltaᵀ·H`, `dLoss/db = Σ delta` and the loss depend on how the
+/// batch is split. The loss is always summed over the samples in increasing order, in `Double`.
+///
+/// - `.threadCountInvariant`: after the shards' forward and backward passes (which leave every
+///   `delta(l)` of the whole batch in shared buffers), a second phase computes `dLoss/dW(l)` one
+///   block of OUTPUT ROWS per task, each entry summed over the whole batch in sample order
+///   inside one GEMM, and `dLoss/db` likewise by columns. No reduction is needed, and weights,
+///   loss and norms are bitwise identical whatever `threads` is (1, 2, 3, 8, 16, …), and equal
+///   to what the single-threaded reference `MLP.lossAndGradients` computes with the same kernels.
+///   `PhaseTimings.reduction` is 0: the batch sums are part of `backward`.
+/// - `.perWorkerTree`: each worker also computes its shard's gradients into its own buffer, and
+///   the `S` buffers are summed by a pairwise tree (level `s` adds buffer `i + 2ˢ` into buffer
+///   `i`; `⌈log₂ S⌉` levels, each parallel over chunks of the gradient). Results are bitwise
+///   reproducible run to run for a given thread count, but change in the last bits with it.
+///   Costs `S` gradient buffers.
+///
+/// Measured on the 2-core development machine (release build, 784-1024-1024-10 with batch 1024
+/// and 784-256-256-10 with batch 256, 1 and 2 threads, interleaved repeats, medians; see
+/// `TrainerBenchmarkTests`), the two modes ran within noise of each other, so the
+/// reproducible `.threadCountInvariant` is the default.
+public struct TrainerOptions: Sendable, Hashable {
+    /// How the batch sums of the gradients are formed (see the type's documentation).
+    public enum Reduction: String, Sendable, Hashable, CaseIterable {
+        /// Weight gradients parallel over output rows, each summed over the whole batch in
+        /// order: bitwise identical results for every thread count.
+        case threadCountInvariant
+        /// Per-worker gradients summed by a pairwise tree: reproducible for a fixed thread count.
+        case perWorkerTree
+    }
+
+    /// What runs the parallel loops.
+    public enum Executor: String, Sendable, Hashable, CaseIterable {
+        /// The trainer's own `min(threads, cores)` threads, started once and parked between
+        /// steps; worker `p` always runs on the same thread (its buffers stay on its NUMA node)
+        /// and a step allocates nothing.
+        case workerPool
+        /// `DispatchQueue.concurrentPerform`, one call per phase. On Linux each call allocates
+        /// about three small heap blocks inside Dispatch, so a step is not allocation-free.
+        case dispatch
+    }
+
+    /// Default `.threadCountInvariant`.
+    public var reduction: Reduction
+    /// Default `.workerPool`.
+    public var executor: Executor
+
+    public init(reduction: Reduction = .threadCountInvariant, executor: Executor = .workerPool) {
+        self.reduction = reduction
+        self.executor = executor
+    }
+}
+
+/// Wall-clock seconds of the phases of the last training step.
+///
+/// `forward` is the slowest worker's forward pass (with the loss and `delta(L)`); `backward` is
+/// the rest of the shard phase (error propagation, and the shard's gradients in
+/// `.perWorkerTree` mode) plus, in `.threadCountInvariant` mode, the weight-gradient phase;
+/// `reduction` is the tree reduction with the finiteness check (0 in `.threadCountInvariant`
+/// mode, whose check is part of `backward`); `update` is the norms, `Optimizer.prepare` and
+/// the parallel update. Their sum is the step's time minus input validation.
+public struct PhaseTimings: Sendable, Hashable {
+    public var forward: Double
+    public var backward: Double
+    public var reduction: Double
+    public var update: Double
+
+    public init(forward: Double = 0, backward: Double = 0, reduction: Double = 0, update: Double = 0) {
+        self.forward = forward
+        self.backward = backward
+        self.reduction = reduction
+        self.update = update
+    }
+
+    /// `forward + backward + reduction + update`.
+    public var total: Double { forward + backward + reduction + update }
+}
+
+/// Everything needed to continue training exactly where a `Trainer` stopped.
+public struct TrainingState: Sendable, Equatable {
+    /// The weights.
+    public var model: MLP
+    /// Optimizer steps taken.
+    public var stepCount: Int
+    /// The optimizer's per-parameter state: one array per parameter tensor, in the order
+    /// `layers[0].weight, layers[0].bias, layers[1].weight, …`, each of
+    /// `stateCountPerParameter × tensor size` floats (state vector 0 of the whole tensor in
+    /// row-major order, then vector 1, …). Empty arrays for SGD.
+    public var optimizerState: [[Float]]
+
+    public init(model: MLP, stepCount: Int, optimizerState: [[Float]]) {
+        self.model = model
+        self.stepCount = stepCount
+        self.optimizerState = optimizerState
+    }
+}

@@ -1,0 +1,572 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The machinery behind `Trainer`: flat parameter, gradient and state buffers, the workers,
+/// and the phases of a step, each a parallel loop run by the executor.
+///
+/// A step (see `step(batchSize:input:targets:)`):
+/// 1. `.shards`: worker `p` runs the forward pass of its rows, the loss and `delta(L)`, and
+///    propagates `delta` down to layer 1 (layer 0's input gradient is never needed); in
+///    `.perWorkerTree` mode it also computes its shard's `dW`, `db`.
+/// 2. `.weightGradients` (`.threadCountInvariant`): task `p` computes a block of output rows of
+///    every `dW(l) = delta(l)ᵀ·h(l-1)` and `db(l)` over the whole batch; or `.reduce(level:)`
+///    (`.perWorkerTree`): the levels of the tree reduction. The last of these phases also
+///    checks that the gradients are finite and, when asked, sums the squares of every row.
+/// 3. `.update`: the optimizer, parallel over chunks of whole rows.
+final class TrainingEngine: ParallelTask, @unchecked Sendable {
+    enum Phase {
+        case prepare
+        case shards
+        case weightGradients
+        case reduce(level: Int)
+        case finalize
+        case update
+    }
+
+    let layout: ParameterLayout
+    /// Layer widths, input first.
+    let sizes: [Int]
+    /// `sizes.dropFirst()`.
+    let outputSizes: [Int]
+    let activations: [Activation]
+    let layerCount: Int
+    let loss: Loss
+    let threads: Int
+    let reduction: TrainerOptions.Reduction
+    let executor: ParallelExecutor
+    let isa: InstructionSet
+    let workspaceCount: Int
+    let workers: [TrainingWorker]
+    /// `threads + 1` global-row boundaries of the tasks of the reduction and update phases,
+    /// and the matching flat offsets.
+    let rowBoundaries: [Int]
+    let flatBoundaries: [Int]
+
+    /// The parameters, in `layout`.
+    let parameters: UnsafeMutablePointer<Float>
+    /// Optimizer state, `stateCount · layout.parameterCount` floats.
+    private(set) var state: UnsafeMutablePointer<Float>
+    private(set) var stateCount: Int
+    private(set) var optimizer: any Optimizer
+    /// The gradient buffers: worker `p`'s at index `p` (`.perWorkerTree`), or the one shared
+    /// buffer at index 0 (`.threadCountInvariant`). The step's gradients end in buffer 0.
+    let gradientBuffers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// `.threadCountInvariant`: `a`, `h`, `delta` of the whole batch (`BatchBuffers` layout).
+    private var batchStorage: UnsafeMutablePointer<Float>?
+    private var batchCapacity = 0
+    /// Each sample's loss.
+    private var rowLoss: UnsafeMutablePointer<Float>
+    private var rowLossCapacity = 0
+    /// Per global row: sum of squares of the parameters (`[0, rowCount)`) and of the
+    /// gradients (`[rowCount, 2·rowCount)`).
+    let rowSquares: UnsafeMutablePointer<Double>
+    /// Per tensor (layout entry), the step's norms.
+    let norms: UnsafeMutablePointer<TensorNorms>
+    /// Per task, at a stride of one cache line: 0 when its gradients were finite, else NaN.
+    let taskProbes: UnsafeMutablePointer<Float>
+    static let probeStride = 16
+
+    // The step in progress (set by the caller before each phase).
+    private(set) var phase = Phase.prepare
+    private var batchSize = 0
+    private var shardCount = 0
+    private var input: UnsafePointer<Float>?
+    private var targets: LossTargets?
+    private var tree = TreeReduction(bufferCount: 1)
+    private var normRequest: TensorNormRequest = []
+    private var optimizerStep = OptimizerStep(number: 0)
+    private var touchBatchRows = false
+    private var touchGradient = false
+    private var workerRowsNeeded = 0
+
+    /// Optimizer steps taken.
+    var stepCount = 0
+    /// The last step's phase times.
+    private(set) var timings = PhaseTimings()
+
+    /// An engine for `model`'s shapes and weights, with `threads` workers and tasks, running at
+    /// most `cores` threads at once.
+    init(model: MLP, loss: Loss, optimizer: any Optimizer, threads: Int, cores: Int, options: TrainerOptions) {
+        let layout = ParameterLayout(sizes: model.sizes)
+        self.layout = layout
+        sizes = model.sizes
+        outputSizes = Array(model.sizes.dropFirst())
+        activations = model.activations
+        layerCount = model.layers.count
+        self.loss = loss
+        self.threads = threads
+        reduction = options.reduction
+        isa = InstructionSet.active
+        workspaceCount = Kernels.workspaceCount(for: isa)
+        executor = ParallelExecutor(kind: options.executor, tasks: threads, cores: cores)
+        workers = (0..<threads).map { TrainingWorker(index: $0, layerCount: model.layers.count) }
+        let rowBoundaries = layout.rowBoundaries(tasks: threads)
+        self.rowBoundaries = rowBoundaries
+        flatBoundaries = rowBoundaries.map { layout.offset(ofRow: $0) }
+
+        parameters = allocateFloats(layout.count)
+        parameters.initialize(repeating: 0, count: layout.count)
+        self.optimizer = optimizer
+        stateCount = optimizer.stateCountPerParameter
+        state = allocateFloats(stateCount * layout.parameterCount)
+        state.initialize(repeating: 0, count: max(stateCount * layout.parameterCount, 1))
+        gradientBuffers = .allocate(capacity: threads)
+        rowLoss = allocateFloats(0)
+        rowSquares = .allocate(capacity: 2 * layout.rowCount)
+        rowSquares.initialize(repeating: 0, count: 2 * layout.rowCount)
+        norms = .allocate(capacity: layout.entries.count)
+        norms.initialize(repeating: TensorNorms(), count: layout.entries.count)
+        taskProbes = allocateFloats(threads * Self.probeStride)
+        taskProbes.initialize(repeating: 0, count: threads * Self.probeStride)
+
+        load(model)
+        // Workers allocate their own workspace and gradient buffer; in the invariant mode,
+        // the shared gradient buffer is first touched by the tasks that will write it.
+        if reduction == .threadCountInvariant {
+            let shared = allocateFloats(layout.count)
+            gradientBuffers.initialize(repeating: shared, count: threads)
+            touchGradient = true
+        }
+        phase = .prepare
+        executor.run(iterations: threads, self)
+        touchGradient = false
+        if reduction == .perWorkerTree {
+            for p in 0..<threads { (gradientBuffers + p).initialize(to: workers[p].gradient!) }
+        }
+    }
+
+    deinit {
+        freeFloats(parameters)
+        freeFloats(state)
+        if reduction == .threadCountInvariant { freeFloats(gradientBuffers[0]) }
+        gradientBuffers.deallocate()
+        freeFloats(batchStorage)
+        freeFloats(rowLoss)
+        rowSquares.deallocate()
+        norms.deallocate()
+        freeFloats(taskProbes)
+    }
+
+    // MARK: - Parameters and state
+
+    /// Copies `model`'s weights into the flat parameters (shapes already validated).
+    func load(_ model: MLP) {
+        for (l, layer) in model.layers.enumerated() {
+            layer.weight.withUnsafeBufferPointer { w in
+                (parameters + layout.entries[2 * l].offset).update(from: w.baseAddress!, count: w.count)
+            }
+            layer.bias.withUnsafeBufferPointer { b in
+                (parameters + layout.entries[2 * l + 1].offset).update(from: b.baseAddress!, count: b.count)
+            }
+        }
+    }
+
+    /// `model` (same shapes) with the current weights.
+    func snapshot(of model: MLP) -> MLP {
+        var result = model
+        for l in result.layers.indices {
+            result.layers[l].weight.withUnsafeMutableBufferPointer { w in
+                w.baseAddress!.update(from: parameters + layout.entries[2 * l].offset, count: w.count)
+            }
+            result.layers[l].bias.withUnsafeMutableBufferPointer { b in
+                b.baseAddress!.update(from: parameters + layout.entries[2 * l + 1].offset, count: b.count)
+            }
+        }
+        return result
+    }
+
+    /// Replaces the optimizer; resets the state to zeros when its size changes.
+    func setOptimizer(_ newValue: any Optimizer) {
+        optimizer = newValue
+        let count = newValue.stateCountPerParameter
+        guard count != stateCount else { return }
+        freeFloats(state)
+        stateCount = count
+        state = allocateFloats(count * layout.parameterCount)
+        state.initialize(repeating: 0, count: max(count * layout.parameterCount, 1))
+    }
+
+    /// The optimizer state of tensor `entry` (see `TrainingState.optimizerState`).
+    func stateRegion(_ entry: Int) -> UnsafeMutableBufferPointer<Float> {
+        let e = layout.entries[entry]
+        return UnsafeMutableBufferPointer(start: state + stateCount * e.stateUnits, count: stateCount * e.tensor.count)
+    }
+
+    // MARK: - Step
+
+    /// One training step on a validated batch: `batchSize` rows at `input` (leading
+    /// dimension: the input size) with `targets`. Returns the mean loss before the update.
+    /// - Throws: `BackpropError.nonFiniteLoss(step: stepCount)` when the loss or a gradient is
+    ///   not finite; the parameters and state are then untouched.
+    func step(batchSize: Int, input: UnsafePointer<Float>, targets: LossTargets) throws -> Float {
+        let start = monotonicSeconds()
+        reserve(batchSize: batchSize)
+        configureShards(batchSize: batchSize)
+        self.input = input
+        self.targets = targets
+
+        phase = .shards
+        executor.run(iterations: shardCount, self)
+        let shardsEnd = monotonicSeconds()
+        var forward = 0.0
+        for p in 0..<shardCount { forward = max(forward, workers[p].forwardSeconds) }
+        let meanLoss = Loss.mean(rowLoss, count: batchSize)
+        guard meanLoss.isFinite else {
+            timings = PhaseTimings(forward: forward, backward: shardsEnd - start - forward)
+            throw BackpropError.nonFiniteLoss(step: stepCount)
+        }
+
+        normRequest = optimizer.requestedNorms
+        var reductionSeconds = 0.0
+        var gradientSeconds = 0.0
+        switch reduction {
+        case .threadCountInvariant:
+            phase = .weightGradients
+            executor.run(iterations: threads, self)
+            gradientSeconds = monotonicSeconds() - shardsEnd
+        case .perWorkerTree:
+            tree = TreeReduction(bufferCount: shardCount)
+            if tree.levelCount == 0 {
+                phase = .finalize
+                executor.run(iterations: threads, self)
+            }
+            for level in 0..<tree.levelCount {
+                phase = .reduce(level: level)
+                executor.run(iterations: threads, self)
+            }
+            reductionSeconds = monotonicSeconds() - shardsEnd
+        }
+        let gradientsEnd = monotonicSeconds()
+        let backward = shardsEnd - start - forward + gradientSeconds
+        var probe: Float = 0
+        for p in 0..<threads { probe += taskProbes[p * Self.probeStride] }
+        guard probe == 0 else {
+            timings = PhaseTimings(forward: forward, backward: backward, reduction: reductionSeconds)
+            throw BackpropError.nonFiniteLoss(step: stepCount)
+        }
+
+        if !normRequest.isEmpty { combineNorms() }
+        optimizerStep = optimizer.prepare(step: stepCount + 1)
+        phase = .update
+        executor.run(iterations: threads, self)
+        stepCount += 1
+        timings = PhaseTimings(forward: forward, backward: backward, reduction: reductionSeconds,
+                               update: monotonicSeconds() - gradientsEnd)
+        return meanLoss
+    }
+
+    /// Grows the buffers for a batch of `batchSize` (outside the steady state).
+    private func reserve(batchSize: Int) {
+        if batchSize > rowLossCapacity {
+            freeFloats(rowLoss)
+            rowLoss = allocateFloats(batchSize)
+            rowLoss.initialize(repeating: 0, count: batchSize)
+            rowLossCapacity = batchSize
+        }
+        var grow = false
+        switch reduction {
+        case .threadCountInvariant:
+            if batchSize > batchCapacity {
+                freeFloats(batchStorage)
+                batchStorage = allocateFloats(BatchBuffers.floatCount(rows: batchSize, outputSizes: outputSizes))
+                batchCapacity = batchSize
+                touchBatchRows = true
+                grow = true
+            }
+        case .perWorkerTree:
+            let shards = min(threads, batchSize)
+            workerRowsNeeded = (batchSize + shards - 1) / shards
+            for p in 0..<shards where workers[p].capacityRows < workerRowsNeeded { grow = true }
+        }
+        guard grow else { return }
+        configureShards(batchSize: batchSize)
+        phase = .prepare
+        executor.run(iterations: threads, self)
+        touchBatchRows = false
+    }
+
+    /// Splits the batch into `min(threads, batchSize)` shards and points the workers' views.
+    private func configureShards(batchSize: Int) {
+        self.batchSize = batchSize
+        shardCount = min(threads, batchSize)
+        for p in 0..<threads {
+            let worker = workers[p]
+            worker.rows = p < shardCount ? (batchSize * p / shardCount)..<(batchSize * (p + 1) / shardCount) : 0..<0
+            guard !worker.rows.isEmpty else { continue }
+            switch reduction {
+            case .threadCountInvariant:
+                BatchBuffers.setViews(of: worker, base: batchStorage!, capacityRows: batchCapacity,
+                                      firstRow: worker.rows.lowerBound, outputSizes: outputSizes)
+            case .perWorkerTree:
+                break  // the worker points its views at its own storage in `runShard`
+            }
+        }
+    }
+
+    // MARK: - Phases
+
+    func runIteration(_ index: Int) {
+        switch phase {
+        case .prepare: prepare(index)
+        case .shards: runShard(index)
+        case .weightGradients: computeWeightGradients(task: index)
+        case .reduce(let level): reduce(level: level, task: index)
+        case .finalize: finishRows(task: index)
+        case .update: update(task: index)
+        }
+    }
+
+    private func prepare(_ p: Int) {
+        let worker = workers[p]
+        worker.prepare(workspaceCount: workspaceCount, gradientCount: reduction == .perWorkerTree ? layout.count : 0)
+        switch reduction {
+        case .threadCountInvariant:
+            if touchGradient {
+                let range = flatBoundaries[p]..<flatBoundaries[p + 1]
+                (gradientBuffers[0] + range.lowerBound).initialize(repeating: 0, count: range.count)
+            }
+            if touchBatchRows && !worker.rows.isEmpty {
+                for l in 0..<layerCount {
+                    let n = worker.rows.count * outputSizes[l]
+                    worker.preActivations[l]!.initialize(repeating: 0, count: n)
+                    worker.activations[l]!.initialize(repeating: 0, count: n)
+                    worker.deltas[l]!.initialize(repeating: 0, count: n)
+                }
+            }
+        case .perWorkerTree:
+            if !worker.rows.isEmpty { worker.reserveRows(workerRowsNeeded, outputSizes: outputSizes) }
+        }
+    }
+
+    /// The forward and backward pass of shard `p`.
+    private func runShard(_ p: Int) {
+        let worker = workers[p]
+        let rows = worker.rows.count
+        guard rows > 0 else { return }
+        if reduction == .perWorkerTree { worker.useOwnStorage(outputSizes: outputSizes) }
+        let workspace = worker.workspace!
+        let first = worker.rows.lowerBound
+        let start = monotonicSeconds()
+
+        // Forward: a(l) = h(l-1)·W(l)ᵀ + b(l), h(l) = f(a(l)).
+        var h = UnsafePointer(input! + first * sizes[0])
+        for l in 0..<layerCount {
+            let weight = layout.entries[2 * l], bias = layout.entries[2 * l + 1]
+            let a = worker.preActivations[l]!, out = worker.activations[l]!
+            Kernels.gemm(GEMMProblem(
+                m: rows, n: sizes[l + 1], k: sizes[l],
+                a: GEMMOperand(h, leadingDimension: sizes[l]),
+                b: GEMMOperand(parameters + weight.offset, leadingDimension: sizes[l], transposed: true),
+                c: a, cLeadingDimension: sizes[l + 1],
+                epilogue: .biasActivation(bias: parameters + bias.offset, activation: activations[l],
+                                          output: out, outputLeadingDimension: sizes[l + 1])),
+                workspace: workspace, isa: isa)
+            h = UnsafePointer(out)
+        }
+        let last = layerCount - 1
+        let shardTargets: LossTargets
+        switch targets! {
+        case .labels(let labels): shardTargets = .labels(labels + first)
+        case .values(let y, let ld): shardTargets = .values(y + first * ld, leadingDimension: ld)
+        }
+        loss.outputDelta(rows: 0..<rows, columns: sizes[last + 1], batchSize: batchSize,
+                         activation: activations[last], preActivation: worker.preActivations[last]!,
+                         output: worker.activations[last]!, targets: shardTargets,
+                         delta: worker.deltas[last]!, rowLoss: rowLoss + first)
+        let forwardEnd = monotonicSeconds()
+
+        // Backward: delta(l-1) = (delta(l)·W(l)) ⊙ f'(a(l-1)); per-worker mode also
+        // dW(l) = delta(l)ᵀ·h(l-1) and db(l) = Σ delta(l) over the shard.
+        for l in stride(from: last, through: 0, by: -1) {
+            let delta = worker.deltas[l]!
+            let weight = layout.entries[2 * l]
+            if reduction == .perWorkerTree {
+                let gradient = worker.gradient!
+                let hPrevious = l == 0 ? input! + first * sizes[0] : UnsafePointer(worker.activations[l - 1]!)
+                Kernels.gemm(GEMMProblem(
+                    m: sizes[l + 1], n: sizes[l], k: rows,
+                    a: GEMMOperand(delta, leadingDimension: sizes[l + 1], transposed: true),
+                    b: GEMMOperand(hPrevious, leadingDimension: sizes[l]),
+                    c: gradient + weight.offset, cLeadingDimension: sizes[l]),
+                    workspace: workspace, isa: isa)
+                Kernels.columnSums(rows: rows, columns: sizes[l + 1], x: delta, leadingDimension: sizes[l + 1],
+                                   into: gradient + layout.entries[2 * l + 1].offset, accumulate: false, isa: isa)
+            }
+            if l > 0 {
+                Kernels.gemm(GEMMProblem(
+                    m: rows, n: sizes[l], k: sizes[l + 1],
+                    a: GEMMOperand(delta, leadingDimension: sizes[l + 1]),
+                    b: GEMMOperand(parameters + weight.offset, leadingDimension: sizes[l]),
+                    c: worker.deltas[l - 1]!, cLeadingDimension: sizes[l],
+                    epilogue: .activationDerivative(activation: activations[l - 1],
+                                                    preActivation: worker.preActivations[l - 1]!,
+                                                    activationValues: worker.activations[l - 1]!,
+                                                    leadingDimension: sizes[l])),
+                    workspace: workspace, isa: isa)
+            }
+        }
+        worker.forwardSeconds = forwardEnd - start
+        worker.backwardSeconds = monotonicSeconds() - forwardEnd
+    }
+
+    /// `.threadCountInvariant`: rows `[r0, r1)` of every `dW(l)` and `db(l)`, over the whole batch.
+    private func computeWeightGradients(task p: Int) {
+        let workspace = workers[p].workspace!
+        let gradient = gradientBuffers[0]
+        var probe: Float = 0
+        for l in 0..<layerCount {
+            let outputs = sizes[l + 1], inputs = sizes[l]
+            let r0 = rowSplit(outputs, p), r1 = rowSplit(outputs, p + 1)
+            guard r0 < r1 else { continue }
+            let hPrevious = l == 0 ? input! : layerBuffers(l - 1).h
+            let delta = layerBuffers(l).delta
+            let weight = layout.entries[2 * l], bias = layout.entries[2 * l + 1]
+            Kernels.gemm(GEMMProblem(
+                m: r1 - r0, n: inputs, k: batchSize,
+                a: GEMMOperand(delta + r0, leadingDimension: outputs, transposed: true),
+                b: GEMMOperand(hPrevious, leadingDimension: inputs),
+                c: gradient + weight.offset + r0 * inputs, cLeadingDimension: inputs),
+                workspace: workspace, isa: isa)
+            Kernels.columnSums(rows: batchSize, columns: r1 - r0, x: delta + r0, leadingDimension: outputs,
+                               into: gradient + bias.offset + r0, accumulate: false, isa: isa)
+            probe += finish(entry: 2 * l, rows: r0..<r1)
+            probe += finish(entry: 2 * l + 1, rows: r0..<r1)
+        }
+        taskProbes[p * Self.probeStride] = probe
+    }
+
+    /// Boundary `p` of `threads` blocks of `rows` rows, on multiples of 8 rows.
+    @inline(__always)
+    private func rowSplit(_ rows: Int, _ p: Int) -> Int {
+        p >= threads ? rows : rows * p / threads / 8 * 8
+    }
+
+    /// `.threadCountInvariant`: `a`, `h`, `delta` of layer `l` for the whole batch.
+    @inline(__always)
+    private func layerBuffers(_ l: Int) -> (h: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>) {
+        let (_, h, d) = BatchBuffers.layer(l, base: batchStorage!, capacityRows: batchCapacity, outputSizes: outputSizes)
+        return (UnsafePointer(h), d)
+    }
+
+    /// `.perWorkerTree`: level `level` of the tree on task `p`'s chunk; the last level also
+    /// finishes the chunk's rows.
+    private func reduce(level: Int, task p: Int) {
+        tree.runLevel(level, buffers: gradientBuffers, range: flatBoundaries[p]..<flatBoundaries[p + 1])
+        if level == tree.levelCount - 1 { finishRows(task: p) }
+    }
+
+    /// Finishes the global rows of task `p` (finiteness probe, squares).
+    private func finishRows(task p: Int) {
+        var probe: Float = 0
+        var row = rowBoundaries[p]
+        let end = rowBoundaries[p + 1]
+        while row < end {
+            let e = layout.entryIndex(containingRow: row)
+            let entry = layout.entries[e]
+            let segmentEnd = min(end, entry.firstRow + entry.tensor.rows)
+            probe += finish(entry: e, rows: (row - entry.firstRow)..<(segmentEnd - entry.firstRow))
+            row = segmentEnd
+        }
+        taskProbes[p * Self.probeStride] = probe
+    }
+
+    /// For rows `rows` of tensor `entry` of the final gradient: returns 0 when every gradient
+    /// is finite (NaN otherwise) and stores each row's sums of squares when norms are requested.
+    @inline(__always)
+    private func finish(entry e: Int, rows: Range<Int>) -> Float {
+        let entry = layout.entries[e]
+        let columns = entry.tensor.columns
+        let offset = entry.offset + rows.lowerBound * columns
+        let gradient = gradientBuffers[0] + offset
+        let probe = nonFiniteProbe(gradient, count: rows.count * columns)
+        if !normRequest.isEmpty {
+            let weights = parameters + offset
+            for r in 0..<rows.count {
+                let globalRow = entry.firstRow + rows.lowerBound + r
+                if normRequest.contains(.parameters) {
+                    rowSquares[globalRow] = sumOfSquares(weights + r * columns, count: columns)
+                }
+                if normRequest.contains(.gradients) {
+                    rowSquares[layout.rowCount + globalRow] = sumOfSquares(gradient + r * columns, count: columns)
+                }
+            }
+        }
+        return probe
+    }
+
+    /// The norms of every tensor from the rows' sums of squares, in row order.
+    private func combineNorms() {
+        for (e, entry) in layout.entries.enumerated() {
+            var parameterSquares = 0.0, gradientSquares = 0.0
+            for row in entry.firstRow..<(entry.firstRow + entry.tensor.rows) {
+                parameterSquares += rowSquares[row]
+                gradientSquares += rowSquares[layout.rowCount + row]
+            }
+            norms[e] = TensorNorms(
+                parameters: normRequest.contains(.parameters) ? Float(parameterSquares.squareRoot()) : 0,
+                gradients: normRequest.contains(.gradients) ? Float(gradientSquares.squareRoot()) : 0)
+        }
+    }
+
+    /// The optimizer on the chunks of task `p`: its global rows, one chunk per tensor.
+    private func update(task p: Int) {
+        let optimizer = self.optimizer
+        let step = optimizerStep
+        var row = rowBoundaries[p]
+        let end = rowBoundaries[p + 1]
+        while row < end {
+            let e = layout.entryIndex(containingRow: row)
+            let entry = layout.entries[e]
+            let segmentEnd = min(end, entry.firstRow + entry.tensor.rows)
+            let columns = entry.tensor.columns
+            let first = (row - entry.firstRow) * columns
+            let elements = first..<((segmentEnd - entry.firstRow) * columns)
+            optimizer.update(ParameterChunk(
+                tensor: entry.tensor, elements: elements,
+                parameters: parameters + entry.offset + first,
+                gradients: gradientBuffers[0] + entry.offset + first,
+                state: state + stateCount * entry.stateUnits + first, stateStride: entry.tensor.count,
+                norms: norms[e]), step: step)
+            row = segmentEnd
+        }
+    }
+}
+
+/// 0 when `x[0..<count]` are all finite, NaN otherwise (`x·0` is NaN exactly for NaN and ±∞).
+@inline(__always)
+func nonFiniteProbe(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 8 <= count {
+        lanes += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD8<Float>.self) * 0
+        i += 8
+    }
+    var probe = lanes.sum()
+    while i < count {
+        probe += x[i] * 0
+        i += 1
+    }
+    return probe
+}
+
+/// `Σ x[j]²` in `Double`, in increasing `j`.
+@inline(__always)
+func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    var sum = 0.0
+    for j in 0..<count { sum += Double(x[j]) * Double(x[j]) }
+    return sum
+}
+
+/// Seconds of a monotonic clock; allocation-free.
+@inline(__always)
+func monotonicSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}

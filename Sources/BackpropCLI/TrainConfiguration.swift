@@ -1,0 +1,61 @@
+import Backprop
+
+/// The hyperparameters of a training run once flags, checkpoint and defaults are combined;
+/// all of them are saved in a checkpoint, so `--resume` continues with the same ones.
+public struct TrainConfiguration: Sendable, Equatable {
+    /// Layer widths, inputs first.
+    public var layers: [Int]
+    /// Activation of the hidden layers; the output layer is `.identity`.
+    public var activation: Activation
+    public var loss: Loss
+    /// Epochs of the whole run (a resumed run counts the epochs before it).
+    public var epochs: Int
+    public var batchSize: Int
+    /// The base SGD learning rate `η`.
+    public var learningRate: Float
+    public var schedule: LearningRateSchedule
+    public var seed: UInt64
+    public var shuffle: Bool
+
+    public init(layers: [Int], activation: Activation, loss: Loss, epochs: Int, batchSize: Int,
+                learningRate: Float, schedule: LearningRateSchedule, seed: UInt64, shuffle: Bool) {
+        self.layers = layers
+        self.activation = activation
+        self.loss = loss
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.schedule = schedule
+        self.seed = seed
+        self.shuffle = shuffle
+    }
+
+    /// Optimizer steps in one epoch of `samples` samples: `⌈samples / batchSize⌉` (the last
+    /// batch may be partial).
+    public func stepsPerEpoch(samples: Int) -> Int {
+        let batch = min(batchSize, max(samples, 1))
+        return (samples + batch - 1) / batch
+    }
+
+    /// One activation per layer: `activation` for the hidden layers, `.identity` for the output.
+    public var activations: [Activation] {
+        Array(repeating: activation, count: layers.count - 2) + [.identity]
+    }
+}
+
+/// Where a run stands: the position a checkpoint records so that a resumed run continues
+/// exactly where the saved one stopped.
+public struct TrainPosition: Sendable, Equatable {
+    /// Epochs completed.
+    public var epoch: Int
+    /// Samples of epoch `epoch + 1` already trained on (0 at an epoch boundary).
+    public var sampleOffset: Int
+    /// The `EpochShuffler` state from which epoch `epoch + 1`'s order is drawn.
+    public var shuffleState: UInt64
+
+    public init(epoch: Int, sampleOffset: Int, shuffleState: UInt64) {
+        self.epoch = epoch
+        self.sampleOffset = sampleOffset
+        self.shuffleState = shuffleState
+    }
+}

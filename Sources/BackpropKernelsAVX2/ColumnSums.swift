@@ -1,0 +1,1 @@
+../BackpropKernelsPortable/ColumnSums.swift

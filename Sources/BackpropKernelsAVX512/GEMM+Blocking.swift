@@ -1,0 +1,1 @@
+../BackpropKernelsPortable/GEMM+Blocking.swift

@@ -1,0 +1,83 @@
+// The register tile and cache blocks of the GEMM, per instruction set (see GEMM.swift for
+// the loops that use them). Compiled three times, like every file of this module.
+
+/// One SIMD register of floats: a zmm register (AVX-512), a ymm register (AVX2), else 128 bits.
+#if BACKPROP_AVX512
+typealias Vector = SIMD16<Float>
+#elseif BACKPROP_AVX2
+typealias Vector = SIMD8<Float>
+#else
+typealias Vector = SIMD4<Float>
+#endif
+
+/// Register tile and cache block sizes. Computed properties of literals, so they fold to
+/// constants in the kernels (a global `let` would go through a lazy-initialisation check).
+///
+/// The micro-kernel keeps an `mr × nr` tile of `C` in `2·mr` vector registers (`nr` is two
+/// vectors wide) and streams packed panels of `op(A)` (`mr` floats per `k` step) and `op(B)`
+/// (`nr` floats per `k` step). Around it, BLIS style:
+/// - `nc` columns of `op(B)` × `kc` steps are packed once (in L3) and reused by all row blocks;
+/// - `mc` rows of `op(A)` × `kc` steps are packed once per row block (kept in L2) and reused
+///   by every `nr`-wide column panel;
+/// - one `kc × nr` micro-panel of `op(B)` stays in L1 while the `mr`-row panels stream past.
+///
+/// Sizes are chosen for Zen 4 (32 KiB L1d, 1 MiB L2): a `kc × nr` micro-panel fits in L1
+/// and an `mc × kc` block in half of L2. They never change results: see `GEMMProblem`.
+enum Blocking {
+    #if BACKPROP_AVX512
+    /// Rows of the register tile: 12 × 2 zmm accumulators, 2 for `op(B)`, 1 broadcast, of 32.
+    @inline(__always) static var mr: Int { 12 }
+    /// Steps of `k` per packed block.
+    @inline(__always) static var kc: Int { 256 }
+    /// Rows of `op(A)` per packed block (a multiple of `mr`).
+    @inline(__always) static var mc: Int { 144 }
+    #elseif BACKPROP_AVX2
+    /// Rows of the register tile: 6 × 2 ymm accumulators, 2 for `op(B)`, 1 broadcast, of 16.
+    @inline(__always) static var mr: Int { 6 }
+    @inline(__always) static var kc: Int { 256 }
+    @inline(__always) static var mc: Int { 144 }
+    #elseif arch(arm64)
+    /// Rows of the register tile: 8 × 2 NEON accumulators, 2 for `op(B)`, 1 broadcast, of 32.
+    @inline(__always) static var mr: Int { 8 }
+    @inline(__always) static var kc: Int { 256 }
+    @inline(__always) static var mc: Int { 128 }
+    #else
+    /// Rows of the register tile: 4 × 2 SSE accumulators, 2 for `op(B)`, a broadcast and a
+    /// product (no FMA in baseline x86-64), of 16.
+    @inline(__always) static var mr: Int { 4 }
+    @inline(__always) static var kc: Int { 256 }
+    @inline(__always) static var mc: Int { 128 }
+    #endif
+
+    /// Columns of the register tile: two vectors.
+    @inline(__always) static var nr: Int { 2 * Vector.scalarCount }
+    /// Columns of `op(B)` per packed block (a multiple of `nr`).
+    @inline(__always) static var nc: Int { 1024 }
+
+    /// Floats of workspace: the packed `op(A)` block, the packed `op(B)` block, one edge tile.
+    @inline(__always) static var workspaceCount: Int { mc * kc + kc * nc + mr * nr }
+}
+
+/// `acc + a·b` lane-wise: one fused multiply-add where the target has FMA (AVX2, AVX-512,
+/// arm64); an unfused multiply and add on baseline x86-64, where `addingProduct` would
+/// become a slow `fmaf` call per lane.
+@inline(__always)
+func multiplyAdd(_ acc: Vector, _ a: Vector, _ b: Vector) -> Vector {
+    #if (BACKPROP_AVX512 || BACKPROP_AVX2 || arch(arm64))
+    return acc.addingProduct(a, b)
+    #else
+    return acc + a * b
+    #endif
+}
+
+/// The vector at `p` (no alignment needed).
+@inline(__always)
+func loadVector(_ p: UnsafePointer<Float>) -> Vector {
+    UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+}
+
+/// Stores `v` at `p` (no alignment needed).
+@inline(__always)
+func storeVector(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+}

@@ -1,0 +1,126 @@
+// Packing: copies a block of op(A) or op(B) into the panel order the micro-kernel reads,
+// whatever the operand's stored layout. Padding past the matrix edge is zero, so edge tiles
+// run the same kernel and every C[i,j] gets the same multiply-add chain as in a full tile.
+import BackpropKernelTypes
+
+/// Packs `op(A)[rows, steps]` into `mr`-row panels: panel `p`, step `l`, row `r` goes to
+/// `dst[p·mr·kc + l·mr + r]` (with `kc = steps.count`); rows past `rows.upperBound` are zero.
+func packA(_ a: GEMMOperand, rows: Range<Int>, steps: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+    let mr = Blocking.mr, kc = steps.count, ld = a.leadingDimension
+    var panel = dst
+    for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+        let height = min(mr, rows.upperBound &- i0)
+        if a.transposed {
+            // Stored k × m: step l of the panel is `height` consecutive floats.
+            packContiguousRuns(a.base + (steps.lowerBound &* ld &+ i0), stride: ld, runLength: height,
+                               runs: kc, width: mr, into: panel)
+        } else {
+            // Stored m × k: row r of the panel is consecutive floats along k.
+            packStridedRuns(a.base + (i0 &* ld &+ steps.lowerBound), stride: ld, count: height,
+                            length: kc, width: mr, into: panel)
+        }
+        panel += mr &* kc
+    }
+}
+
+/// Packs `op(B)[steps, columns]` into `nr`-column panels: panel `p`, step `l`, column `c` goes
+/// to `dst[p·nr·kc + l·nr + c]`; columns past `columns.upperBound` are zero.
+func packB(_ b: GEMMOperand, steps: Range<Int>, columns: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+    let nr = Blocking.nr, kc = steps.count, ld = b.leadingDimension
+    var panel = dst
+    for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: nr) {
+        let width = min(nr, columns.upperBound &- j0)
+        if b.transposed {
+            // Stored n × k: column c of the panel is consecutive floats along k.
+            packStridedRuns(b.base + (j0 &* ld &+ steps.lowerBound), stride: ld, count: width,
+                            length: kc, width: nr, into: panel)
+        } else {
+            // Stored k × n: step l of the panel is `width` consecutive floats.
+            packContiguousRuns(b.base + (steps.lowerBound &* ld &+ j0), stride: ld, runLength: width,
+                               runs: kc, width: nr, into: panel)
+        }
+        panel += nr &* kc
+    }
+}
+
+/// `dst[l·width + r] = src[l·stride + r]` for `r < runLength`, zero for `runLength ≤ r < width`,
+/// over `runs` values of `l`: a panel whose steps are stored contiguously.
+@inline(__always)
+private func packContiguousRuns(_ src: UnsafePointer<Float>, stride: Int, runLength: Int, runs: Int,
+                                width: Int, into dst: UnsafeMutablePointer<Float>) {
+    var s = src, d = dst
+    if runLength == width && width % Vector.scalarCount == 0 {
+        let w = Vector.scalarCount
+        for _ in 0..<runs {
+            var r = 0
+            while r < width {
+                storeVector(loadVector(s + r), d + r)
+                r &+= w
+            }
+            s += stride
+            d += width
+        }
+        return
+    }
+    for _ in 0..<runs {
+        for r in 0..<runLength { d[r] = s[r] }
+        for r in runLength..<width { d[r] = 0 }
+        s += stride
+        d += width
+    }
+}
+
+/// `dst[l·width + r] = src[r·stride + l]` for `r < count`, zero for `count ≤ r < width`, over
+/// `length` values of `l`: a panel whose rows (or columns) are stored contiguously, transposed
+/// in 4 × 4 blocks (four read streams, four-float stores).
+@inline(__always)
+private func packStridedRuns(_ src: UnsafePointer<Float>, stride: Int, count: Int, length: Int,
+                             width: Int, into dst: UnsafeMutablePointer<Float>) {
+    var r = 0
+    while r &+ 4 <= count {
+        let s0 = src + r &* stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
+        var d = dst + r
+        var l = 0
+        while l &+ 4 <= length {
+            let x0 = load4(s0 + l), x1 = load4(s1 + l), x2 = load4(s2 + l), x3 = load4(s3 + l)
+            store4(SIMD4(x0[0], x1[0], x2[0], x3[0]), d)
+            store4(SIMD4(x0[1], x1[1], x2[1], x3[1]), d + width)
+            store4(SIMD4(x0[2], x1[2], x2[2], x3[2]), d + 2 &* width)
+            store4(SIMD4(x0[3], x1[3], x2[3], x3[3]), d + 3 &* width)
+            d += 4 &* width
+            l &+= 4
+        }
+        while l < length {
+            d[0] = s0[l]; d[1] = s1[l]; d[2] = s2[l]; d[3] = s3[l]
+            d += width
+            l &+= 1
+        }
+        r &+= 4
+    }
+    while r < count {
+        let s = src + r &* stride
+        var d = dst + r
+        for l in 0..<length {
+            d[0] = s[l]
+            d += width
+        }
+        r &+= 1
+    }
+    if count < width {
+        var d = dst
+        for _ in 0..<length {
+            for c in count..<width { d[c] = 0 }
+            d += width
+        }
+    }
+}
+
+@inline(__always)
+private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+@inline(__always)
+private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
