@@ -165,3 +165,21 @@ corpus("checkpoint", {
                                 ("layers.0.bias", "F16", [1], struct.pack("<e", 0))], {"format": "pt"}),
     "bad-sizes": safetensors(layers([3, 4, 2]), dict(ours, sizes="3,5,2")),
 })
+
+
+# ---- mlp-train command line (arguments separated by NUL bytes) -------------------------
+def argv(*arguments):
+    return b"\x00".join(a.encode() for a in arguments)
+
+
+corpus("cli", {
+    "help": argv("--help"),
+    "mnist": argv("--data", "/tmp/mnist", "--layers", "784,256,10", "--epochs=3", "--lr", "0.1", "--json"),
+    "csv": argv("--train-csv", "train.csv", "--test-csv=test.csv", "--label-column", "-1", "--loss", "mse",
+                "--activation=leaky_relu:0.2", "--seed", "18446744073709551615"),
+    "npy": argv("--train-npy", "x.npy,y.npy", "--test-npy=tx.npy,ty.npy", "--validation", "0.1", "--batch-size", "64",
+                "--threads", "2", "--steps", "100", "--lr-schedule", "constant", "--no-shuffle", "--quiet"),
+    "idx": argv("--train-images", "a", "--train-labels", "b", "--test-images", "c", "--test-labels", "d",
+                "--save", "out.safetensors", "--predictions-out", "p.npy", "--resume", "r.safetensors"),
+    "bad": argv("--init", "w.safetensors", "--resume", "r", "--epochs", "0", "--layers", "3,,2", "--bogus"),
+})
