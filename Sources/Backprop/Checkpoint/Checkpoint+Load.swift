@@ -16,7 +16,12 @@ extension Checkpoint {
     ///   parse or disagrees with the tensors (sizes, activation count, optimizer tensor count,
     ///   an unsupported `format_version`).
     public static func load(_ path: String) throws -> Checkpoint {
-        let (tensors, header) = try Safetensors.read(path)
+        try load(bytes: FileBytes.read(path), path: path)
+    }
+
+    /// `load` of `bytes`, the whole content of the file at `path` (named in errors).
+    static func load(bytes: [UInt8], path: String) throws -> Checkpoint {
+        let (tensors, header) = try Safetensors.read(bytes: bytes, path: path)
         func fault(_ message: String) -> DataError { DataError(file: path, fault: message) }
 
         var layerIndices = Set<Int>()

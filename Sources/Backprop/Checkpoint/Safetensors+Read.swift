@@ -7,12 +7,16 @@ extension Safetensors {
     /// - Throws: `DataError` naming `path` and the fault: a missing or unreadable file; a file
     ///   shorter than 8 bytes; a header length beyond the file (or above 100 MB); a header that
     ///   is not UTF-8, not JSON, or not an object; an entry without a valid `dtype`, `shape`
-    ///   (non-negative integers) or `data_offsets` (two integers, begin ≤ end); an unsupported
-    ///   dtype (`F8_*`); offsets outside the data; a byte count that differs from
-    ///   shape × dtype size; tensors that overlap or leave bytes of the data uncovered; and
-    ///   metadata that is not an object of strings.
+    ///   (non-negative integers whose product, zeros left out, fits in `Int`) or `data_offsets`
+    ///   (two integers, begin ≤ end); an unsupported dtype (`F8_*`); offsets outside the data;
+    ///   a byte count that differs from shape × dtype size; tensors that overlap or leave
+    ///   bytes of the data uncovered; and metadata that is not an object of strings.
     public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        let bytes = try FileBytes.read(path)
+        try read(bytes: FileBytes.read(path), path: path)
+    }
+
+    /// `read` of `bytes`, the whole content of the file at `path` (named in errors).
+    static func read(bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         func fault(_ message: String) -> DataError { DataError(file: path, fault: message) }
 
         guard bytes.count >= 8 else {
@@ -81,12 +85,15 @@ extension Safetensors {
                 throw fault("tensor '\(name)': data_offsets [\(begin), \(end)] reach past the end of the data "
                     + "(\(dataLength) bytes)")
             }
+            // The product of the non-zero dimensions must fit in `Int`, so that a zero
+            // dimension cannot hide an overflow from whoever multiplies the shape in another order.
             var count = 1
-            for d in shape {
+            for d in shape where d != 0 {
                 let (product, overflow) = count.multipliedReportingOverflow(by: d)
                 guard !overflow else { throw fault("tensor '\(name)': shape \(shape) overflows") }
                 count = product
             }
+            if shape.contains(0) { count = 0 }
             let (byteCount, overflow) = count.multipliedReportingOverflow(by: type.size)
             guard !overflow, byteCount == end - begin else {
                 throw fault("tensor '\(name)': shape \(shape) of \(dtypeName) needs \(overflow ? "more" : "\(byteCount)") "

@@ -13,7 +13,12 @@ public enum CSV {
     ///   line with a different number of fields than the first data line, fewer than 2
     ///   columns, a label column out of range, or no data lines.
     public static func load(_ path: String, labelColumn: Int = -1, hasHeader: Bool? = nil) throws -> Dataset {
-        var bytes = try FileBytes.read(path)
+        try load(bytes: FileBytes.read(path), path: path, labelColumn: labelColumn, hasHeader: hasHeader)
+    }
+
+    /// `load` of `bytes`, the whole content of the file at `path` (named in errors).
+    static func load(bytes content: [UInt8], path: String, labelColumn: Int = -1, hasHeader: Bool? = nil) throws -> Dataset {
+        var bytes = content
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         func fault(_ message: String) -> DataError { DataError(file: path, fault: message) }
 

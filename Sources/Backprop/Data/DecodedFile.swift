@@ -9,10 +9,10 @@ struct DecodedFile {
     private var inflatedSoFar = 0
     private var inflatedBound = 0
 
-    /// Reads the file at `path` (whole, compressed or not) and prepares to decode it.
-    init(path: String) throws {
+    /// Prepares to decode `bytes`, the whole content of the file at `path` (named in errors),
+    /// compressed or not.
+    init(bytes: [UInt8], path: String) throws {
         self.path = path
-        let bytes = try FileBytes.read(path)
         if FileBytes.isGzip(bytes) {
             inflater = try GzipInflater(compressed: bytes, file: path)
             inflatedBound = GzipInflater.inflatedBound(compressedCount: bytes.count)

@@ -17,7 +17,13 @@ public enum IDX {
     ///   number, element type or dimension count, a size that overflows, a truncated file or
     ///   trailing bytes, and corrupt or truncated gzip data.
     public static func readImages(_ path: String) throws -> Matrix {
-        let (dims, bytes) = try readUnsignedBytes(path, dimensions: 2...3, what: "images")
+        try readImages(bytes: FileBytes.read(path), path: path)
+    }
+
+    /// `readImages` of `bytes`, the whole content of the file at `path` (named in errors).
+    static func readImages(bytes content: [UInt8], path: String) throws -> Matrix {
+        var file = try DecodedFile(bytes: content, path: path)
+        let (dims, bytes) = try readUnsignedBytes(&file, dimensions: 2...3, what: "images")
         let features = dims.dropFirst().reduce(1, *)
         var matrix = Matrix(rows: dims[0], columns: features)
         matrix.withUnsafeMutableBufferPointer { out in
@@ -31,7 +37,13 @@ public enum IDX {
     /// The labels of a 1-D unsigned-byte IDX file (magic `00 00 08 01`), each `0...255`.
     /// - Throws: `DataError` naming `path`, as `readImages`.
     public static func readLabels(_ path: String) throws -> [Int] {
-        let (_, bytes) = try readUnsignedBytes(path, dimensions: 1...1, what: "labels")
+        try readLabels(bytes: FileBytes.read(path), path: path)
+    }
+
+    /// `readLabels` of `bytes`, the whole content of the file at `path` (named in errors).
+    static func readLabels(bytes content: [UInt8], path: String) throws -> [Int] {
+        var file = try DecodedFile(bytes: content, path: path)
+        let (_, bytes) = try readUnsignedBytes(&file, dimensions: 1...1, what: "labels")
         return bytes.map { Int($0) }
     }
 
@@ -48,8 +60,8 @@ public enum IDX {
     }
 
     /// The dimensions and raw elements of an unsigned-byte IDX file with a dimension count in `dimensions`.
-    static func readUnsignedBytes(_ path: String, dimensions: ClosedRange<Int>, what: String) throws -> ([Int], [UInt8]) {
-        var file = try DecodedFile(path: path)
+    static func readUnsignedBytes(_ file: inout DecodedFile, dimensions: ClosedRange<Int>, what: String) throws -> ([Int], [UInt8]) {
+        let path = file.path
         let magic = try file.read(4, what: "IDX magic number")
         let magicText = magic.map { hex($0) }.joined(separator: " ")
         let expected = "00 00 08 0\(dimensions.upperBound)"
@@ -72,8 +84,10 @@ public enum IDX {
             let b = header[(4 * d)..<(4 * d + 4)].map { Int($0) }
             dims.append(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3])
         }
+        // The dimensions after the first (one sample's size) are multiplied first, so that a
+        // zero sample count cannot hide a sample size that overflows.
         var count = 1
-        for d in dims {
+        for d in dims.dropFirst() + dims.prefix(1) {
             let (product, overflow) = count.multipliedReportingOverflow(by: d)
             guard !overflow else { throw DataError(file: path, fault: "IDX dimensions \(dims) overflow") }
             count = product

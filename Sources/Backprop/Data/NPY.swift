@@ -15,7 +15,12 @@ public enum NPY {
     ///   header that is not a valid dict, an unsupported or structured dtype, a 0-D array,
     ///   a size that overflows, and a file shorter or longer than the header declares.
     public static func readMatrix(_ path: String) throws -> Matrix {
-        let array = try NPYArray(path: path)
+        try readMatrix(bytes: FileBytes.read(path), path: path)
+    }
+
+    /// `readMatrix` of `bytes`, the whole content of the file at `path` (named in errors).
+    static func readMatrix(bytes: [UInt8], path: String) throws -> Matrix {
+        let array = try NPYArray(bytes: bytes, path: path)
         guard let rows = array.shape.first else {
             throw DataError(file: path, fault: "a 0-D array (a scalar) is not a matrix")
         }
@@ -60,7 +65,12 @@ public enum NPY {
     /// - Throws: `DataError` naming `path` for a non-integer dtype, another shape, a negative
     ///   label or one beyond `Int`, and every fault `readMatrix` names.
     public static func readLabels(_ path: String) throws -> [Int] {
-        let array = try NPYArray(path: path)
+        try readLabels(bytes: FileBytes.read(path), path: path)
+    }
+
+    /// `readLabels` of `bytes`, the whole content of the file at `path` (named in errors).
+    static func readLabels(bytes: [UInt8], path: String) throws -> [Int] {
+        let array = try NPYArray(bytes: bytes, path: path)
         guard array.type.isInteger else {
             throw DataError(file: path, fault: "labels need an integer dtype, got '\(array.descr)'")
         }
@@ -119,8 +129,9 @@ struct NPYArray {
         "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
     }
 
-    init(path: String) throws {
-        bytes = try FileBytes.read(path)
+    /// Parses and validates `bytes`, the whole content of the file at `path` (named in errors).
+    init(bytes: [UInt8], path: String) throws {
+        self.bytes = bytes
         func fault(_ message: String) -> DataError { DataError(file: path, fault: message) }
         let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
         guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
@@ -167,12 +178,16 @@ struct NPYArray {
         fortranOrder = fortran
         guard case .tuple(let dims) = try value("shape") else { throw fault("the header's shape is not a tuple") }
         shape = []
-        var count = 1
         for d in dims {
             guard case .integer(let n) = d, n >= 0 else { throw fault("the header's shape is not a tuple of non-negative integers") }
-            let (product, overflow) = count.multipliedReportingOverflow(by: n)
-            guard !overflow else { throw fault("shape \(dims.count) dimensions overflow") }
             shape.append(n)
+        }
+        // The dimensions after the first (a row's size) are multiplied first, so that a zero
+        // row count cannot hide a row size that overflows.
+        var count = 1
+        for n in shape.dropFirst() + shape.prefix(1) {
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw fault("shape (\(shape.map(String.init).joined(separator: ", "))) overflows") }
             count = product
         }
         self.count = count
