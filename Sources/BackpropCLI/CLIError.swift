@@ -1,3 +1,5 @@
+import Backprop
+
 /// An error of the command-line tools: one line that names the flag, file or step at fault,
 /// and the process exit status it maps to.
 ///
@@ -73,6 +75,20 @@ public enum CLIError: Error, Equatable, CustomStringConvertible {
                 + " (try a smaller --lr)"
         case .runtime(let message):
             return message
+        }
+    }
+}
+
+extension CLIError {
+    /// The usage error (exit status 2) of an optimizer flag, naming the same flag.
+    public init(_ error: OptimizerConfigurationError) {
+        switch error {
+        case .unknownFlag(let flag): self = .unknownFlag(flag)
+        case .missingValue(let flag): self = .missingValue(flag: flag)
+        case .unexpectedValue(let flag, let value): self = .unexpectedValue(flag: flag, value: value)
+        case .invalidValue(let flag, let value, let expected): self = .invalidValue(flag: flag, value: value, expected: expected)
+        case .conflictingFlags(let a, let b): self = .conflictingFlags(a, b)
+        case .mismatch(let flag, let message): self = .mismatch(flag: flag, message: message)
         }
     }
 }

@@ -7,7 +7,10 @@ import Backprop
 /// Metadata written on top of `Checkpoint`'s own (`epoch` = completed epochs, `step`, `rng` =
 /// the `EpochShuffler` state from which the order of epoch `epoch + 1` is drawn):
 /// `sample_offset` (samples of epoch `epoch + 1` already trained on), `epochs`, `batch_size`,
-/// `learning_rate`, `lr_schedule`, `seed`, `shuffle` (`true`/`false`), `train_samples`, `writer` (`mlp-train`).
+/// `learning_rate`, `lr_schedule`, `seed`, `shuffle` (`true`/`false`), `train_samples`, `writer` (`mlp-train`),
+/// and, when optimizer flags were given, `optimizer`: `OptimizerConfiguration.arguments` joined
+/// by spaces (`--optimizer lamb --warmup 2`; empty for SGD given explicitly). Without it the
+/// run used plain SGD.
 struct TrainCheckpoint {
     var configuration: TrainConfiguration
     var position: TrainPosition
@@ -24,7 +27,7 @@ struct TrainCheckpoint {
     /// Writes the checkpoint to `path` atomically.
     /// - Throws: `CLIError.unwritableFile` naming `flag` and `path` when the write fails.
     func write(to path: String, flag: String) throws(CLIError) {
-        let metadata = [
+        var metadata = [
             "writer": "mlp-train",
             "sample_offset": String(position.sampleOffset),
             "epochs": String(configuration.epochs),
@@ -35,6 +38,7 @@ struct TrainCheckpoint {
             "shuffle": configuration.shuffle ? "true" : "false",
             "train_samples": String(trainCount),
         ]
+        if let optimizer = configuration.optimizer { metadata["optimizer"] = optimizer.arguments.joined(separator: " ") }
         let checkpoint = Checkpoint(model: state.model, loss: configuration.loss, training: state,
                                     epoch: position.epoch, rngState: position.shuffleState, metadata: metadata)
         do {
@@ -77,6 +81,14 @@ struct TrainCheckpoint {
         guard let shuffleText = checkpoint.metadata["shuffle"], shuffleText == "true" || shuffleText == "false" else {
             throw fault("metadata shuffle is missing or not true/false")
         }
+        var optimizer: OptimizerConfiguration?
+        if let text = checkpoint.metadata["optimizer"] {
+            do {
+                optimizer = try OptimizerConfiguration(arguments: text.split(separator: " ").map(String.init))
+            } catch {
+                throw fault("metadata optimizer '\(text)' is malformed: \(error)")
+            }
+        }
         guard let rng = checkpoint.rngState else { throw fault("metadata rng (the shuffler state) is missing") }
         guard batchSize > 0, epochs > 0, sampleOffset < max(trainCount, 1) else {
             throw fault("metadata batch_size \(batchSize), epochs \(epochs), sample_offset \(sampleOffset) and "
@@ -85,7 +97,8 @@ struct TrainCheckpoint {
         let model = checkpoint.model
         let configuration = TrainConfiguration(
             layers: model.sizes, activation: hiddenActivation(of: model) ?? .relu, loss: checkpoint.loss,
-            epochs: epochs, batchSize: batchSize, learningRate: learningRate, schedule: schedule, seed: seed, shuffle: shuffleText == "true")
+            epochs: epochs, batchSize: batchSize, learningRate: learningRate, schedule: schedule, seed: seed, shuffle: shuffleText == "true",
+            optimizer: optimizer)
         return TrainCheckpoint(configuration: configuration,
                                position: TrainPosition(epoch: checkpoint.epoch, sampleOffset: sampleOffset, shuffleState: rng),
                                state: training, trainCount: trainCount)

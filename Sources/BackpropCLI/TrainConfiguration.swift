@@ -16,9 +16,14 @@ public struct TrainConfiguration: Sendable, Equatable {
     public var schedule: LearningRateSchedule
     public var seed: UInt64
     public var shuffle: Bool
+    /// The optimizer flags; `nil` for plain SGD at `learningRate` (`mlp-train`'s default).
+    /// With a library `--schedule` in it, `schedule` is `.constant`.
+    public var optimizer: OptimizerConfiguration?
 
     public init(layers: [Int], activation: Activation, loss: Loss, epochs: Int, batchSize: Int,
-                learningRate: Float, schedule: LearningRateSchedule, seed: UInt64, shuffle: Bool) {
+                learningRate: Float, schedule: LearningRateSchedule, seed: UInt64, shuffle: Bool,
+                optimizer: OptimizerConfiguration? = nil) {
+        self.optimizer = optimizer
         self.layers = layers
         self.activation = activation
         self.loss = loss
@@ -35,6 +40,21 @@ public struct TrainConfiguration: Sendable, Equatable {
     public func stepsPerEpoch(samples: Int) -> Int {
         let batch = min(batchSize, max(samples, 1))
         return (samples + batch - 1) / batch
+    }
+
+    /// The optimizer of step `step + 1` (0-based `step` = steps already taken) of a run of
+    /// `totalSteps` steps over `samples` samples per epoch: plain `SGD` at the `schedule`'s rate
+    /// without `optimizer`, else `optimizer.make` with the `schedule`'s rate as its base rate.
+    /// - Throws: `CLIError` naming the optimizer flag whose value does not fit the run.
+    public func makeOptimizer(step: Int, totalSteps: Int, samples: Int) throws(CLIError) -> any Optimizer {
+        let rate = schedule.rate(base: learningRate, step: step, totalSteps: totalSteps)
+        guard let optimizer else { return SGD(learningRate: rate) }
+        do {
+            return try optimizer.make(learningRate: rate, batchSize: batchSize,
+                                      stepsPerEpoch: stepsPerEpoch(samples: samples), totalSteps: totalSteps)
+        } catch {
+            throw CLIError(error)
+        }
     }
 
     /// One activation per layer: `activation` for the hidden layers, `.identity` for the output.

@@ -35,8 +35,10 @@ extension TrainOptions {
         FlagSpec(names: ["--batch-size"], valueName: "N", help: "samples per optimizer step (default \(Defaults.batchSize))"),
         FlagSpec(names: ["--lr"], valueName: "RATE", help: "SGD learning rate (default \(Defaults.learningRate))"),
         FlagSpec(names: ["--lr-schedule"], valueName: "NAME",
-                 help: "cosine (anneal --lr to 0 over the run, per step) or constant (default \(Defaults.schedule.rawValue))"),
+                 help: "cosine (anneal --lr to 0 over the run, per step) or constant (default \(Defaults.schedule.rawValue)); not with --schedule"),
         FlagSpec(names: ["--threads"], valueName: "N", help: "worker threads (default: all cores)"),
+        FlagSpec(names: ["--numa"], valueName: "automatic|interleaved|replicated|none",
+                 help: "NUMA placement of threads and buffers (default automatic; uniform on one node; never changes results)"),
         FlagSpec(names: ["--seed"], valueName: "N", help: "seed of the initial weights and the shuffles (default \(Defaults.seed))"),
         FlagSpec(names: ["--steps"], valueName: "N", help: "stop after N optimizer steps in all (resumed runs count earlier steps)"),
         FlagSpec(names: ["--no-shuffle"], valueName: nil, help: "visit the training samples in file order every epoch"),
@@ -70,6 +72,13 @@ extension TrainOptions {
             lines.append("  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + spec.help)
         }
         lines += [
+            "",
+            "optimizer options (default: plain SGD at --lr with the --lr-schedule annealing):",
+            OptimizerConfiguration.helpText,
+            "",
+            "Without --schedule, --lr-schedule anneals the base rate --lr (after --scale-lr) and a --warmup",
+            "applies on top; with --schedule, the optimizer's own schedule replaces --lr-schedule (giving both",
+            "is a usage error). A checkpoint records the optimizer flags: --resume rebuilds the same optimizer.",
             "",
             "Each epoch visits the training set in a new order drawn from --seed; the last, partial",
             "batch of an epoch is trained on too. --resume continues bitwise identically to an",

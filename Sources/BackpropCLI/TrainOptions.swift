@@ -54,6 +54,17 @@ public struct TrainOptions: Equatable, Sendable {
     public var resumePath: String?
     /// Write the trained model's outputs on the test set (float32 NPY, samples × outputs) here.
     public var predictionsPath: String?
+    /// The optimizer flags (`--optimizer`, `--momentum`, `--weight-decay`, `--schedule`,
+    /// `--warmup`, `--clip`, `--scale-lr`, `--adapt-biases`); `nil` when none is given (plain
+    /// SGD, or on `--resume` the checkpoint's optimizer).
+    public var optimizer: OptimizerConfiguration?
+    /// The optimizer flags as given, each as `--flag=value` (or `--flag` for a switch): on
+    /// `--resume` they apply on top of the checkpoint's optimizer.
+    public var optimizerArguments: [String] = []
+    /// `--numa`: where the trainer puts threads and buffers; `nil` means `.automatic`.
+    public var placement: Placement?
+    /// Whether `--schedule` was given: the optimizer's schedule replaces `--lr-schedule`.
+    public var usesOptimizerSchedule: Bool { optimizerArguments.contains { $0.hasPrefix("--schedule=") } }
     public var json = false
     public var quiet = false
     public var help = false
@@ -86,6 +97,27 @@ extension TrainOptions {
             if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
                 flag = String(argument[..<equals])
                 inlineValue = String(argument[argument.index(after: equals)...])
+            }
+            if let takesValue = OptimizerConfiguration.takesValue(flag) {
+                seen[flag, default: 0] += 1
+                if seen[flag]! > 1 { throw .repeatedFlag(flag) }
+                var value = inlineValue
+                if takesValue && value == nil {
+                    guard index < arguments.count, !arguments[index].hasPrefix("--") else {
+                        throw .missingValue(flag: flag)
+                    }
+                    value = arguments[index]
+                    index += 1
+                }
+                var configuration = options.optimizer ?? OptimizerConfiguration()
+                do {
+                    try configuration.apply(flag: flag, value: value)
+                } catch {
+                    throw CLIError(error)
+                }
+                options.optimizer = configuration
+                options.optimizerArguments.append(value.map { "\(flag)=\($0)" } ?? flag)
+                continue
             }
             guard let spec = TrainOptions.flags.first(where: { $0.names.contains(flag) }) else {
                 throw .unknownFlag(argument)
@@ -147,6 +179,13 @@ extension TrainOptions {
                     throw .invalidValue(flag: name, value: value, expected: "a schedule: cosine or constant")
                 }
                 options.schedule = schedule
+            case "--numa":
+                do {
+                    options.placement = try Placement.parse(value, flag: name)
+                } catch {
+                    throw .invalidValue(flag: name, value: value,
+                                        expected: "a placement: \(Placement.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
             case "--seed":
                 guard let seed = UInt64(value) else {
                     throw .invalidValue(flag: name, value: value, expected: "a non-negative integer below 2^64")
@@ -197,6 +236,10 @@ extension TrainOptions {
         }
 
         if options.resumePath != nil, options.initPath != nil { throw .conflictingFlags("--init", "--resume") }
+        if seen["--schedule"] != nil, seen["--lr-schedule"] != nil { throw .conflictingFlags("--lr-schedule", "--schedule") }
+        if let optimizer = options.optimizer {
+            do { try optimizer.validate() } catch { throw CLIError(error) }
+        }
         return options
     }
 

@@ -32,12 +32,19 @@ struct TrainRun {
         try check(data: data, fits: configuration)
 
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let placement = options.placement ?? .automatic
+        // Made before any training so that an optimizer flag that does not fit the run (a
+        // warm-up longer than a cosine schedule) fails fast; the session remakes it per step
+        // while --lr-schedule changes the rate.
+        let totalSteps = configuration.epochs * configuration.stepsPerEpoch(samples: data.train.count)
+        let firstOptimizer = try configuration.makeOptimizer(step: resumed?.state.stepCount ?? 0, totalSteps: totalSteps,
+                                                             samples: data.train.count)
         let trainer: Trainer
         let start: TrainPosition
         do {
             if let resumed {
                 trainer = try Trainer(model: resumed.state.model, loss: configuration.loss,
-                                      optimizer: SGD(learningRate: configuration.learningRate), threads: threads)
+                                      optimizer: firstOptimizer, threads: threads, placement: placement)
                 try trainer.restore(resumed.state)
                 guard resumed.trainCount == data.train.count else {
                     throw CLIError.mismatch(flag: "--resume", message:
@@ -56,7 +63,7 @@ struct TrainRun {
                     model = try MLP(sizes: configuration.layers, activations: configuration.activations, seed: configuration.seed)
                 }
                 trainer = try Trainer(model: model, loss: configuration.loss,
-                                      optimizer: SGD(learningRate: configuration.learningRate), threads: threads)
+                                      optimizer: firstOptimizer, threads: threads, placement: placement)
                 // The first epoch's order comes from the seed; the weights use the same seed's own stream.
                 start = TrainPosition(epoch: 0, sampleOffset: 0, shuffleState: Self.shuffleSeed(configuration.seed))
             }
@@ -67,6 +74,7 @@ struct TrainRun {
         }
 
         announce(configuration, data: data, threads: threads, start: start, trainer: trainer)
+        if !options.quiet && !options.json { console.writeError("\(trainer.placementReport)\n") }
         if start.epoch >= configuration.epochs {
             reporter.message("the checkpoint has completed all \(configuration.epochs) epochs: nothing to train "
                 + "(give a larger --epochs to continue)")
@@ -167,9 +175,30 @@ struct TrainRun {
             epochs: options.epochs ?? saved?.epochs ?? TrainOptions.Defaults.epochs,
             batchSize: options.batchSize ?? saved?.batchSize ?? TrainOptions.Defaults.batchSize,
             learningRate: options.learningRate ?? saved?.learningRate ?? TrainOptions.Defaults.learningRate,
-            schedule: options.schedule ?? saved?.schedule ?? TrainOptions.Defaults.schedule,
+            schedule: options.usesOptimizerSchedule ? .constant
+                : options.schedule ?? saved?.schedule ?? TrainOptions.Defaults.schedule,
             seed: options.seed ?? saved?.seed ?? TrainOptions.Defaults.seed,
-            shuffle: options.shuffle ?? saved?.shuffle ?? true)
+            shuffle: options.shuffle ?? saved?.shuffle ?? true,
+            optimizer: try resolveOptimizer(saved: saved))
+    }
+
+    /// The optimizer flags given applied on top of the checkpoint's (a flag given replaces the
+    /// checkpoint's value of it); `nil` for plain SGD.
+    private func resolveOptimizer(saved: TrainConfiguration?) throws(CLIError) -> OptimizerConfiguration? {
+        guard let savedOptimizer = saved?.optimizer else { return options.optimizer }
+        let optimizer: OptimizerConfiguration
+        do {
+            optimizer = try OptimizerConfiguration(arguments: savedOptimizer.arguments + options.optimizerArguments)
+        } catch {
+            throw CLIError(error)
+        }
+        if optimizer.kind != savedOptimizer.kind {
+            throw .mismatch(flag: "--optimizer", message: "\(optimizer.kind.rawValue) differs from the checkpoint \(options.resumePath!), which was trained with \(savedOptimizer.kind.rawValue)")
+        }
+        if options.schedule != nil, optimizer.arguments.contains("--schedule") {
+            throw .conflictingFlags("--lr-schedule", "--schedule")
+        }
+        return optimizer
     }
 
     /// Checks that the layer widths fit the data: the first is the feature count, the last
@@ -197,6 +226,7 @@ struct TrainRun {
             + "(\(trainer.model.parameterCount) parameters), \(configuration.loss.name), \(samples); "
             + "\(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), batch \(configuration.batchSize), "
             + "lr \(configuration.learningRate) \(configuration.schedule.rawValue), "
+            + (configuration.optimizer.map { "optimizer \($0), " } ?? "")
             + "seed \(configuration.seed), \(threads) thread\(threads == 1 ? "" : "s")")
         if options.resumePath != nil {
             reporter.message("resuming at step \(trainer.stepCount): epoch \(start.epoch + 1), sample \(start.sampleOffset)")

@@ -79,8 +79,12 @@ final class TrainingSession {
             while position.sampleOffset < count {
                 if let outcome = try stopBeforeStep() { return outcome }
                 let rows = min(batchSize, count - position.sampleOffset)
-                trainer.optimizer = SGD(learningRate: configuration.schedule.rate(
-                    base: configuration.learningRate, step: trainer.stepCount, totalSteps: totalSteps))
+                // The rate of --lr-schedule changes every step; a configured optimizer with a
+                // constant --lr-schedule (or its own --schedule) is made once, by TrainRun.
+                if configuration.optimizer == nil || configuration.schedule != .constant {
+                    trainer.optimizer = try configuration.makeOptimizer(step: trainer.stepCount, totalSteps: totalSteps,
+                                                                        samples: count)
+                }
                 let loss: Float
                 if rows == batchSize {
                     loss = try step(&full, order: order)
