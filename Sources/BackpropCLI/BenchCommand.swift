@@ -34,11 +34,19 @@ public enum BenchCommand {
                 report.training = try TrainingBenchmark(configurations: o.configurations, threadCounts: o.threadCounts,
                                                         repeats: o.repeats, allocationProbe: allocationProbe)
                     .run(makeStepper: makeStepper ?? { c, p in
-                        try BenchTrainerStepper(configuration: c, threads: p, reduction: o.reduction)
+                        try BenchTrainerStepper(configuration: c, threads: p, reduction: o.reduction,
+                                                placement: o.placement, optimizer: o.optimizer)
                     }, progress: progress.show)
                 report.reduction = o.reduction.rawValue
                 progress.finish()
                 print(o.json ? report.json() : report.text(), terminator: "")
+                if !o.json, makeStepper == nil, let first = o.configurations.first, let threads = o.threadCounts.max() {
+                    // The placement used and the pages per node of the main buffers, for the largest thread count.
+                    let probe = try BenchTrainerStepper(configuration: first, threads: threads, reduction: o.reduction,
+                                                        placement: o.placement, optimizer: o.optimizer)
+                    try probe.step()
+                    print("\n\(first.name) at \(threads) threads, " + probe.placementReport.description)
+                }
                 return 0
             case .gemm(let o):
                 var report = calibrate(threadCounts: [1], progress: progress)

@@ -22,6 +22,10 @@ public struct TrainBenchOptions: Equatable, Sendable {
     public var reduction: TrainerOptions.Reduction
     public var repeats: Int
     public var json: Bool
+    /// Where the trainer places its buffers (`--numa automatic|interleaved|replicated|none`).
+    public var placement: Placement = .automatic
+    /// The optimizer flags (`--optimizer`, `--momentum`, …); `nil`: plain SGD at η = 0.01.
+    public var optimizer: OptimizerConfiguration? = nil
 }
 
 /// Options of `mlp-bench gemm`.
@@ -58,6 +62,7 @@ extension BenchCommandLine {
     public static let usage = """
     usage: mlp-bench [--layers 784,1024,1024,10 --batch 1024] [--config A,B,C,D] [--threads 1,2]
                      [--steps N] [--warmup N] [--repeat N] [--reduction invariant|tree] [--json]
+                     [--numa automatic|interleaved|replicated|none] [--optimizer NAME …] [--lr-warmup N]
            mlp-bench gemm [--config A,B,C,D] [--repeat N] [--no-openblas] [--json]
            mlp-bench gate [--baseline Benchmarks/baseline.json] [--full] [--threshold 7] [--max-spread 10]
                           [--min-cores-free 85] [--repeat 5] [--threads 1,2] [--update-baseline] [--json]
@@ -92,6 +97,8 @@ extension BenchCommandLine {
         var layers: [Int]?, batch: Int?, configNames: [String]?, threads: [Int]?
         var steps: Int?, warmup: Int?, repeats: Int?, json = false, openBLAS = true
         var reduction = TrainerOptions.Reduction.threadCountInvariant
+        var placement = Placement.automatic
+        var optimizer: OptimizerConfiguration?
         var baseline = "Benchmarks/baseline.json", full = false, update = false
         var threshold = GatePolicy.defaultThreshold, maxSpread = GatePolicy.defaultMaxRelativeSpread
         var minCoresFree = GatePolicy.defaultMinimumCoreAvailability
@@ -100,10 +107,24 @@ extension BenchCommandLine {
         case "gate": ["--baseline", "--full", "--threshold", "--max-spread", "--min-cores-free", "--repeat", "--threads",
                       "--update-baseline", "--json"]
         default: ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat", "--json",
-                  "--reduction"]
+                  "--reduction", "--numa"]
         }
         while let flag = try p.nextFlag() {
             if flag == "--help" || flag == "-h" { return .help }
+            // Optimizer flags, as mlp-train takes them; the optimizer's warm-up is `--lr-warmup` here,
+            // since `--warmup` counts the benchmark's untimed steps.
+            let optimizerFlag = flag == "--lr-warmup" ? "--warmup" : flag
+            if sub == "run", optimizerFlag != "--warmup" || flag == "--lr-warmup",
+               let takesValue = OptimizerConfiguration.takesValue(optimizerFlag) {
+                var configuration = optimizer ?? OptimizerConfiguration()
+                do {
+                    try configuration.apply(flag: optimizerFlag, value: takesValue ? p.value(flag) : nil)
+                } catch let error as OptimizerConfigurationError {
+                    throw BenchFlagError(flag, "\(error)")
+                }
+                optimizer = configuration
+                continue
+            }
             guard allowed.contains(flag) else {
                 throw BenchFlagError(flag, sub == "run" ? "unknown flag" : "unknown flag for mlp-bench \(sub)")
             }
@@ -136,6 +157,12 @@ extension BenchCommandLine {
                 case "tree", "perWorkerTree": reduction = .perWorkerTree
                 default: throw BenchFlagError(flag, "expected invariant or tree, got '\(v)'")
                 }
+            case "--numa":
+                let v = try p.value(flag)
+                guard let parsed = Placement(rawValue: v) else {
+                    throw BenchFlagError(flag, "expected automatic, interleaved, replicated or none, got '\(v)'")
+                }
+                placement = parsed
             case "--no-openblas": openBLAS = false
             case "--baseline": baseline = try p.value(flag)
             case "--full": full = true
@@ -175,7 +202,8 @@ extension BenchCommandLine {
                                      updateBaseline: update, json: json))
         default:
             return .train(TrainBenchOptions(configurations: configurations, threadCounts: threadCounts,
-                                            reduction: reduction, repeats: repeats ?? 5, json: json))
+                                            reduction: reduction, repeats: repeats ?? 5, json: json,
+                                            placement: placement, optimizer: optimizer))
         }
     }
 }
@@ -195,7 +223,7 @@ struct FlagReader {
         if let eq = next.firstIndex(of: "=") {
             pending = String(next[next.index(after: eq)...])
             let flag = String(next[..<eq])
-            if !FlagReader.valued.contains(flag) {
+            if !FlagReader.valued.contains(flag) && OptimizerConfiguration.takesValue(flag) != true {
                 throw BenchFlagError(flag, "takes no value")
             }
             return flag
@@ -204,7 +232,7 @@ struct FlagReader {
     }
 
     static let valued: Set<String> = ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat",
-                                      "--reduction",
+                                      "--reduction", "--numa", "--lr-warmup",
                                       "--baseline", "--threshold", "--max-spread", "--min-cores-free"]
 
     mutating func value(_ flag: String) throws -> String {
