@@ -24,7 +24,7 @@ typealias Vector = SIMD4<Float>
 /// Sizes are chosen for Zen 4 (32 KiB L1d, 1 MiB L2): a `kc × nr` micro-panel (32 KiB for
 /// AVX-512, 16 KiB for AVX2) is L1-sized, and even streamed from L2 it costs only 128 bytes
 /// per 16 FMAs; the `mc × kc` block (144 KiB) and the `kc × nc` block (1 MiB) stay in L2/L3.
-/// Measured on Zen 5 (48 KiB L1d): `kc` 128…512, `mc` 96…480 and `nc` 1024…4096 were all
+/// Measured on Zen 5 (48 KiB L1d): `kc` 128…512, `mc` 96…288 and `nc` 1024…4096 were all
 /// within noise of each other; `nc = 1024` keeps the workspace at 1.2 MB per thread.
 /// They never change results: see `GEMMProblem`.
 enum Blocking {

@@ -77,6 +77,12 @@ private func packContiguousRuns(_ src: UnsafePointer<Float>, stride: Int, runLen
 private func packStridedRuns(_ src: UnsafePointer<Float>, stride: Int, count: Int, length: Int,
                              width: Int, into dst: UnsafeMutablePointer<Float>) {
     var r = 0
+    #if BACKPROP_AVX512 || BACKPROP_AVX2
+    while r &+ 8 <= count {
+        packEightRuns(src + r &* stride, stride: stride, length: length, width: width, into: dst + r)
+        r &+= 8
+    }
+    #endif
     while r &+ 4 <= count {
         let s0 = src + r &* stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
         var d = dst + r
@@ -112,6 +118,33 @@ private func packStridedRuns(_ src: UnsafePointer<Float>, stride: Int, count: In
             for c in count..<width { d[c] = 0 }
             d += width
         }
+    }
+}
+
+/// `dst[l·width + r] = src[r·stride + l]` for `r < 8`, over `length` values of `l`, in two
+/// 4 × 4 blocks at a time (eight read streams: faster from memory on AVX targets).
+@inline(__always)
+private func packEightRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int, width: Int,
+                           into dst: UnsafeMutablePointer<Float>) {
+    let s0 = src, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride
+    let s4 = s3 + stride, s5 = s4 + stride, s6 = s5 + stride, s7 = s6 + stride
+    var d = dst
+    var l = 0
+    while l &+ 4 <= length {
+        let x0 = load4(s0 + l), x1 = load4(s1 + l), x2 = load4(s2 + l), x3 = load4(s3 + l)
+        let x4 = load4(s4 + l), x5 = load4(s5 + l), x6 = load4(s6 + l), x7 = load4(s7 + l)
+        for t in 0..<4 {
+            store4(SIMD4(x0[t], x1[t], x2[t], x3[t]), d + t &* width)
+            store4(SIMD4(x4[t], x5[t], x6[t], x7[t]), d + (t &* width &+ 4))
+        }
+        d += 4 &* width
+        l &+= 4
+    }
+    while l < length {
+        d[0] = s0[l]; d[1] = s1[l]; d[2] = s2[l]; d[3] = s3[l]
+        d[4] = s4[l]; d[5] = s5[l]; d[6] = s6[l]; d[7] = s7[l]
+        d += width
+        l &+= 1
     }
 }
 

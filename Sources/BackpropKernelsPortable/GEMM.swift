@@ -22,12 +22,20 @@ public func gemm(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
         applyEpilogue(p.epilogue, rows: 0..<p.m, columns: 0..<p.n, c: p.c, ldc: p.cLeadingDimension)
         return
     }
-    if p.n <= Blocking.nr / 2 && p.m > p.n {
-        // Few columns (an output layer): tiles of Cᵀ = op(B)ᵀ·op(A)ᵀ fill the registers better.
+    if p.n < Blocking.nr && p.m > p.n && roundUp(p.n, to: Blocking.mr) < Blocking.nr {
+        // Fewer columns than one tile (an output layer), which pad less as tile rows: tiles
+        // of Cᵀ = op(B)ᵀ·op(A)ᵀ waste fewer multiply-adds (but are stored transposed, so
+        // this does not pay for wide products).
         blockedProduct(TiledProduct(transposing: p), workspace: workspace)
     } else {
         blockedProduct(TiledProduct(p), workspace: workspace)
     }
+}
+
+/// `x` rounded up to a multiple of `multiple`.
+@inline(__always)
+private func roundUp(_ x: Int, to multiple: Int) -> Int {
+    (x &+ multiple &- 1) / multiple &* multiple
 }
 
 /// The product the loops tile: `p` itself, or its transpose `Cᵀ = op(B)ᵀ·op(A)ᵀ` (then `m`

@@ -68,6 +68,8 @@ public enum Kernels {
     /// `C = op(A)·op(B) (+ C)`, then the epilogue (see `GEMMProblem`). `workspace` holds
     /// `workspaceCount(for: isa)` floats, 64-byte aligned, used by one thread at a time.
     /// Allocates nothing. Results are bitwise reproducible for a given `isa` (see `GEMMProblem`).
+    /// Test-only: with `BACKPROP_KERNEL_SLOWDOWN=s` set, each call also does about `s×` extra,
+    /// discarded work (see `KernelSlowdown`), for the CI performance gate's self-test.
     @inline(__always)
     public static func gemm(_ problem: GEMMProblem, workspace: UnsafeMutablePointer<Float>,
                             isa: InstructionSet = .active) {
