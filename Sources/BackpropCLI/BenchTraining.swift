@@ -113,9 +113,9 @@ public struct TrainingBenchmark {
 
     /// Measures every configuration in turn. Per configuration: one stepper per thread count,
     /// `warmup` untimed steps on each, then `repeats` rounds; each round visits every thread
-    /// count (in alternating order), running one untimed step, then `steps` timed steps with a
-    /// short peak-loop chunk before each and one after the last, so that steps and peak share
-    /// the same conditions. A repeat's rate is its median step time; its fraction of peak is
+    /// count (in alternating order), running one untimed step, then `steps` timed steps back to
+    /// back between two sets of `⌈steps/2⌉` peak-loop chunks each as long as a step, so that
+    /// steps and peak share the same conditions. A repeat's rate is its median step time; its fraction of peak is
     /// that rate over the median chunk's (on one thread, both by the thread's CPU clock, which
     /// does not count time slices lost to other processes; on several, by the wall clock). Then, per thread count, one untimed step and `steps`
     /// more steps with allocation counting on and nothing else running.
@@ -153,8 +153,11 @@ public struct TrainingBenchmark {
                     var stepSeconds: [Double] = [], stepCPUSeconds: [Double] = [], phase = PhaseTimes()
                     stepSeconds.reserveCapacity(c.steps)
                     stepCPUSeconds.reserveCapacity(c.steps)
+                    // Peak chunks around the steps, not between them: back to back, the steps
+                    // run as in training (the trainer's helpers stay awake and on their cores).
+                    let chunksPerSide = (c.steps + 1) / 2
+                    for _ in 0..<chunksPerSide { sampler.sample() }
                     for _ in 0..<c.steps {
-                        sampler.sample()
                         let t0 = benchSeconds(), cpu0 = threadCPUSeconds()
                         try stepper.step()
                         let cpu1 = threadCPUSeconds(), t1 = benchSeconds()
@@ -162,7 +165,7 @@ public struct TrainingBenchmark {
                         stepCPUSeconds.append(cpu1 - cpu0)
                         phase = phase + stepper.lastPhaseTimes
                     }
-                    sampler.sample()
+                    for _ in 0..<chunksPerSide { sampler.sample() }
                     let seconds = BenchSummary(stepSeconds)!.median
                     sps[i].append(Double(c.batch) / seconds)
                     if threadCounts[i] == 1 {
