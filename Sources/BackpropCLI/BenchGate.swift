@@ -151,7 +151,9 @@ public enum Gate {
     /// `policy.minimumRepeats` repeats, a relative spread above `policy.maxRelativeSpread`, or
     /// (multi-thread figures) a core availability below `policy.minimumCoreAvailability` is `noisy`; a figure measured on another ISA, or a ratio against another OpenBLAS core,
     /// is `incomparable`. Otherwise the change `now/baseline − 1` decides: below `−threshold`
-    /// is `regressed`, above `+threshold` `better`, else `within` (exactly `−threshold` passes).
+    /// is `regressed` when this run's upper quartile is below the bar `baseline·(1 − threshold)`
+    /// too, and `noisy` (inconclusive) when it is not; above `+threshold` is `better`, else
+    /// `within` (exactly `−threshold` passes).
     ///
     /// Outcome: `regression` when any figure regressed (a regression of a figure whose own
     /// spread is small is real even if another figure was noisy), else `unusable` when any
@@ -187,8 +189,13 @@ public enum Gate {
                 row.verdict = .noisy
                 row.note = "cores busy: \(percent(available)) free < \(percent(policy.minimumCoreAvailability))"
             } else if let change = row.change {
-                if change < -policy.threshold {
+                let bar = b.summary.median * (1 - policy.threshold)
+                if change < -policy.threshold && f.summary.q3 < bar {
                     row.verdict = .regressed
+                } else if change < -policy.threshold {
+                    row.verdict = .noisy
+                    row.note = "median below the bar, upper quartile \(signedPercent(f.summary.q3 / b.summary.median - 1))"
+                        + " not: inconclusive"
                 } else if change > policy.threshold {
                     row.verdict = .better
                 } else {

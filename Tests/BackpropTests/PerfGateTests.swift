@@ -59,6 +59,18 @@ final class PerfGateTests: XCTestCase {
         XCTAssertTrue(Gate.table(r).contains("-8.0%"))
     }
 
+    func testMedianJustBelowTheBarWithAWideSpreadIsInconclusive() {
+        // −8% median, but the upper quartile (−5.7%) is above the −7% bar: cannot tell.
+        let now = measurement([("train A P=1", .fractionOfPeak, summary(0.46, spread: 0.05))])
+        let r = Gate.compare(baseline: baseline, now: now, policy: GatePolicy())
+        XCTAssertEqual(r.rows[0].verdict, .noisy)
+        XCTAssertTrue(r.rows[0].note?.contains("inconclusive") ?? false)
+        XCTAssertEqual(r.outcome, .unusable)
+        // The same median with a tight spread is a regression.
+        let tight = measurement([("train A P=1", .fractionOfPeak, summary(0.46, spread: 0.01))])
+        XCTAssertEqual(Gate.compare(baseline: baseline, now: tight, policy: GatePolicy()).outcome, .regression)
+    }
+
     func testRatioRegressionTripsToo() {
         let now = measurement([("gemm forward 1024x1024x784", .ratioToOpenBLAS, summary(1.50))])
         XCTAssertEqual(Gate.compare(baseline: baseline, now: now, policy: GatePolicy()).outcome, .regression)
@@ -68,10 +80,10 @@ final class PerfGateTests: XCTestCase {
         let small = measurement([("train A P=1", .fractionOfPeak, summary(0.50 * 0.95))])
         XCTAssertEqual(Gate.compare(baseline: baseline, now: small, policy: GatePolicy()).outcome, .pass)
         // Exactly at the threshold (−6.25%, exact in binary) passes; just below fails.
-        let b = measurement([("x", .fractionOfPeak, summary(1.0))])
-        let edge = measurement([("x", .fractionOfPeak, summary(0.9375))])
+        let b = measurement([("x", .fractionOfPeak, summary(1.0, spread: 0))])
+        let edge = measurement([("x", .fractionOfPeak, summary(0.9375, spread: 0))])
         XCTAssertEqual(Gate.compare(baseline: b, now: edge, policy: GatePolicy(threshold: 0.0625)).outcome, .pass)
-        let below = measurement([("x", .fractionOfPeak, summary(0.9374))])
+        let below = measurement([("x", .fractionOfPeak, summary(0.9374, spread: 0))])
         XCTAssertEqual(Gate.compare(baseline: b, now: below, policy: GatePolicy(threshold: 0.0625)).outcome, .regression)
     }
 
