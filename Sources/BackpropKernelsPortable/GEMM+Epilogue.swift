@@ -48,14 +48,14 @@ private func activate(_ f: Activation, _ row: UnsafeMutablePointer<Float>, into 
     case .relu:
         while j &+ w <= columns.upperBound {
             let x = loadVector(row + j)
-            storeVector(Vector().replacing(with: x, where: x .> 0), out + j)
+            storeVector(x.replacing(with: 0, where: x .< 0), out + j)  // as f: NaN and −0 pass
             j &+= w
         }
         while j < columns.upperBound { out[j] = f(row[j]); j &+= 1 }
     case .leakyReLU(let slope):
         while j &+ w <= columns.upperBound {
             let x = loadVector(row + j)
-            storeVector((slope * x).replacing(with: x, where: x .> 0), out + j)
+            storeVector(x.replacing(with: slope * x, where: x .< 0), out + j)
             j &+= w
         }
         while j < columns.upperBound { out[j] = f(row[j]); j &+= 1 }

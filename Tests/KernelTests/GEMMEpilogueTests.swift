@@ -55,6 +55,32 @@ final class GEMMEpilogueTests: XCTestCase {
         }
     }
 
+    /// The vectorised ReLU and leaky ReLU agree bitwise with the scalar definition on NaN, ±0
+    /// and ±∞ (NaN passes through as in PyTorch, −0 stays −0), whichever lanes (vector body or
+    /// scalar tail) the values land in on each instruction set.
+    func testActivationOfSpecialValues() {
+        let specials: [Float] = [.nan, -0.0, 0, .infinity, -.infinity, -1, 1, .leastNonzeroMagnitude]
+        for isa in supportedISAs {
+            for f in [Activation.relu, .leakyReLU, .leakyReLU(negativeSlope: 0.2)] {
+                var g = GEMMCase(m: 3, n: 37, k: 0, transposeA: false, transposeB: true)
+                for i in 0..<g.c.count { g.c[i] = specials[(i * 5 + i / 7) % specials.count] }
+                var output = [Float](repeating: -7, count: 3 * 37)
+                let c = g.run(isa: isa, accumulate: true, epilogue: { out in
+                    .biasActivation(bias: nil, activation: f, output: out, outputLeadingDimension: 37)
+                }, output: &output)
+                var failures = 0
+                for i in 0..<3 {
+                    for j in 0..<37 {
+                        let x = c[i * g.ldc + j], o = output[i * 37 + j]
+                        XCTAssertEqual(x.bitPattern, g.c[i * g.ldc + j].bitPattern, "k = 0 leaves C as it was")
+                        if x.isNaN ? !o.isNaN : o.bitPattern != f(x).bitPattern { failures += 1 }
+                    }
+                }
+                XCTAssertEqual(failures, 0, "\(isa) \(f)")
+            }
+        }
+    }
+
     /// `C = (op(A)·op(B)) ⊙ f'(a)`, bitwise equal to the plain product times the scalar
     /// `Activation.derivative`, and within tolerance of the reference.
     func testActivationDerivative() {
