@@ -62,7 +62,12 @@ private struct TiledProduct {
 /// The five loops: column blocks of `nc`, `k` blocks of `kc` (pack `op(B)`), row blocks of `mc`
 /// (pack `op(A)`), then `nr`-column and `mr`-row tiles (`multiplyPackedBlock`).
 private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<Float>) {
-    let mc = Blocking.mc, kc = Blocking.kc, nc = Blocking.nc, k = t.problem.k
+    let mc = Blocking.mc, nc = Blocking.nc, k = t.problem.k
+    // Equal k blocks of at most Blocking.kc steps: a short last block would cost a whole pass
+    // over C (load and store of every tile) for a few multiply-adds (k = 784 → 4 × 196, not
+    // 3 × 256 + 16).
+    let kBlocks = (k &+ Blocking.kc &- 1) / Blocking.kc
+    let kc = (k &+ kBlocks &- 1) / kBlocks
     let packedA = workspace
     let packedB = workspace + mc &* kc
     let edgeTile = packedB + kc &* nc
@@ -106,6 +111,10 @@ private func multiplyPackedBlock(_ t: TiledProduct, rows: Range<Int>, steps: Ran
                 let c = p.c + (i0 &* ldc &+ j0)
                 if height == mr && width == nr {
                     microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC)
+                } else if width == nr || width == Vector.scalarCount {
+                    // Cut by the bottom edge, or exactly one vector wide: straight into C.
+                    microKernel(rows: height, wide: width == nr, kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc,
+                                loadC: loadC)
                 } else {
                     multiplyEdgeTile(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC,
                                      height: height, width: width, tile: edgeTile)
@@ -118,8 +127,9 @@ private func multiplyPackedBlock(_ t: TiledProduct, rows: Range<Int>, steps: Ran
     }
 }
 
-/// `C[height×width] = (loadC ? C : 0) + Ã·B̃` for a tile cut by the matrix edge: the full
-/// micro-kernel runs on `tile` (`mr × nr` floats of workspace) and the valid part is copied.
+/// `C[height×width] = (loadC ? C : 0) + Ã·B̃` for a tile cut by the right edge to a width that
+/// is not whole vectors: the micro-kernel runs its `height` rows on `tile` (`mr × nr` floats of
+/// workspace) and the valid part is copied.
 private func multiplyEdgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                               c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
                               height: Int, width: Int, tile: UnsafeMutablePointer<Float>) {
@@ -128,12 +138,13 @@ private func multiplyEdgeTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer
         tile.update(repeating: 0, count: Blocking.mr &* nr)
         for r in 0..<height { (tile + r &* nr).update(from: c + r &* ldc, count: width) }
     }
-    microKernel(kc: kc, a: a, b: b, c: tile, ldc: nr, loadC: loadC)
+    microKernel(rows: height, wide: width > Vector.scalarCount, kc: kc, a: a, b: b, c: tile, ldc: nr,
+                loadC: loadC)
     for r in 0..<height { (c + r &* ldc).update(from: tile + r &* nr, count: width) }
 }
 
 /// `Cᵀ[height×width] = (loadC ? Cᵀ : 0) + Ã·B̃`, where `c` points at `C[j0, i0]`: the
-/// micro-kernel runs on `tile` and the tile is stored into `C` transposed.
+/// micro-kernel runs its `height` rows on `tile` and the tile is stored into `C` transposed.
 private func multiplyTransposedTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                                     c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
                                     height: Int, width: Int, tile: UnsafeMutablePointer<Float>) {
@@ -145,7 +156,8 @@ private func multiplyTransposedTile(kc: Int, a: UnsafePointer<Float>, b: UnsafeP
             for i in 0..<height { tile[i &* nr &+ j] = row[i] }
         }
     }
-    microKernel(kc: kc, a: a, b: b, c: tile, ldc: nr, loadC: loadC)
+    microKernel(rows: height, wide: width > Vector.scalarCount, kc: kc, a: a, b: b, c: tile, ldc: nr,
+                loadC: loadC)
     for j in 0..<width {
         let row = c + j &* ldc
         for i in 0..<height { row[i] = tile[i &* nr &+ j] }

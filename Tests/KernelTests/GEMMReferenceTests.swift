@@ -13,6 +13,9 @@ final class GEMMReferenceTests: XCTestCase {
     static let shapes: [(m: Int, n: Int, k: Int)] = {
         var shapes = [(1, 1, 1), (7, 13, 5), (17, 33, 65), (1, 300, 2), (129, 31, 257), (5, 6, 0), (0, 4, 3),
                       (3, 0, 3), (150, 40, 600), (2, 4133, 3), (33, 32, 16),
+                      // Right edge exactly one vector wide (AVX-512: 32 + 16, AVX2: 32 + 8, baseline:
+                      // 32 + 4), bottom edges of 1…7 rows: the edge-tile kernels.
+                      (15, 48, 70), (10, 40, 33), (13, 36, 300), (23, 784, 9),
                       // Few columns (an output layer): the kernel tiles Cᵀ instead.
                       (100, 10, 300), (37, 3, 5), (9, 8, 1)]
         var rng = SplitMix64(seed: 42)
