@@ -62,9 +62,21 @@ private func packContiguousRuns(_ src: UnsafePointer<Float>, stride: Int, runLen
         }
         return
     }
+    // Narrower runs (an `mr`-row panel of A is 8 floats on AVX-512, 6 on AVX2; edge panels):
+    // eight and four floats at a time, then single floats, then the zero padding.
     for _ in 0..<runs {
-        for r in 0..<runLength { d[r] = s[r] }
-        for r in runLength..<width { d[r] = 0 }
+        var r = 0
+        while r &+ 8 <= runLength {
+            UnsafeMutableRawPointer(d + r).storeBytes(of: UnsafeRawPointer(s + r).loadUnaligned(as: SIMD8<Float>.self),
+                                                      as: SIMD8<Float>.self)
+            r &+= 8
+        }
+        while r &+ 4 <= runLength {
+            store4(load4(s + r), d + r)
+            r &+= 4
+        }
+        while r < runLength { d[r] = s[r]; r &+= 1 }
+        while r < width { d[r] = 0; r &+= 1 }
         s += stride
         d += width
     }
