@@ -1,19 +1,20 @@
 import Foundation
 
 /// Adam (Kingma & Ba 2015) with PyTorch's `torch.optim.Adam` semantics: bias-corrected
-/// moments and `ε` added to the bias-corrected `√v̂`; weight decay is L2 (added to the gradient).
+/// moments and `ε` added to the bias-corrected `√v̂`; weight decay is L2 (added to the gradient)
+/// unless `weightDecayMode` is `.decoupled` (then it is `AdamW`).
 ///
 /// For each parameter `w` with gradient `g` (after clipping, `g ← c·g`), at step `t` with the
 /// scheduled rate `η_t`:
 /// ```
-/// g ← g + λ·w                       (weight decay λ, L2)
+/// g ← g + λ·w                       (weight decay λ, L2; decoupled: w ← w·(1 − η_t·λ) instead)
 /// m ← β₁·m + (1 − β₁)·g
 /// v ← β₂·v + (1 − β₂)·g²
 /// w ← w − (η_t / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 /// ```
 /// Two state floats per parameter: `m` (state vector 0) and `v` (vector 1). The bias
 /// corrections use the trainer's step number `t`, so a restored trainer continues exactly.
-/// See `AdamW` for decoupled weight decay.
+/// See `AdamW` for decoupled weight decay with PyTorch's AdamW defaults.
 public struct Adam: Optimizer {
     /// `η`, the base learning rate (the schedule multiplies it).
     public let learningRate: Float
@@ -23,8 +24,10 @@ public struct Adam: Optimizer {
     public let beta2: Float
     /// `ε`.
     public let epsilon: Float
-    /// `λ` (L2).
+    /// `λ`.
     public let weightDecay: Float
+    /// How `λ` enters: `.l2` (Adam) or `.decoupled` (AdamW).
+    public let weightDecayMode: WeightDecayMode
     /// Whether biases are decayed too (PyTorch's default, `true`).
     public let decaysBiases: Bool
     /// The learning-rate schedule.
@@ -37,15 +40,25 @@ public struct Adam: Optimizer {
     ///   is not finite, `beta1` or `beta2` is outside `[0, 1)`, `epsilon` is not positive, or
     ///   `weightDecay` is negative.
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decaysBiases: Bool = true, schedule: LearningRateSchedule = .constant,
-                clipping: GradientClipping? = nil) throws {
+                weightDecay: Float = 0, weightDecayMode: WeightDecayMode = .l2, decaysBiases: Bool = true,
+                schedule: LearningRateSchedule = .constant, clipping: GradientClipping? = nil) throws {
+        try self.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                      weightDecay: weightDecay, weightDecayMode: weightDecayMode, decaysBiases: decaysBiases,
+                      schedule: schedule, clipping: clipping, name: "Adam")
+    }
+
+    /// The designated initializer; `name` is the optimizer named in errors.
+    init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float,
+         weightDecayMode: WeightDecayMode, decaysBiases: Bool, schedule: LearningRateSchedule,
+         clipping: GradientClipping?, name: String) throws {
         try AdamRule.validate(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                              weightDecay: weightDecay, name: "Adam")
+                              weightDecay: weightDecay, name: name)
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
+        self.weightDecayMode = weightDecayMode
         self.decaysBiases = decaysBiases
         self.schedule = schedule
         self.clipping = clipping
@@ -65,64 +78,41 @@ public struct Adam: Optimizer {
 
     public func update(_ chunk: ParameterChunk, step: OptimizerStep) {
         let lambda: Float = chunk.tensor.kind == .bias && !decaysBiases ? 0 : weightDecay
-        AdamRule.update(chunk, step: step, beta1: beta1, beta2: beta2, epsilon: epsilon, l2: lambda, decoupled: 0)
+        let decoupled = weightDecayMode == .decoupled
+        AdamRule.update(chunk, step: step, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                        l2: decoupled ? 0 : lambda, decoupled: decoupled ? lambda : 0)
     }
 }
 
-/// AdamW (Loshchilov & Hutter 2019) with PyTorch's `torch.optim.AdamW` semantics: Adam with
+/// AdamW (Loshchilov & Hutter 2019) with PyTorch's `torch.optim.AdamW` semantics: `Adam` with
 /// decoupled weight decay, `w ← w·(1 − η_t·λ)` before the Adam update (which then sees the
-/// plain gradient). Default `λ = 0.01`, as PyTorch. State and step handling as `Adam`.
+/// plain gradient). Default `λ = 0.01`, as PyTorch. Its hyperparameters read through to the
+/// `Adam` it runs (`adamW.beta1`, `adamW.weightDecay`, …).
+@dynamicMemberLookup
 public struct AdamW: Optimizer {
-    /// `η`, the base learning rate (the schedule multiplies it).
-    public let learningRate: Float
-    /// `β₁`.
-    public let beta1: Float
-    /// `β₂`.
-    public let beta2: Float
-    /// `ε`.
-    public let epsilon: Float
-    /// `λ` (decoupled).
-    public let weightDecay: Float
-    /// Whether biases are decayed too (PyTorch's default, `true`).
-    public let decaysBiases: Bool
-    /// The learning-rate schedule.
-    public let schedule: LearningRateSchedule
-    /// Clipping by global gradient norm, or `nil`.
-    public let clipping: GradientClipping?
+    /// The optimizer it runs: an `Adam` whose `weightDecayMode` is `.decoupled`.
+    public let adam: Adam
 
     /// AdamW with PyTorch's defaults where omitted.
-    /// - Throws: `BackpropError.invalidConfiguration` as `Adam.init`.
+    /// - Throws: `BackpropError.invalidConfiguration` as `Adam.init`, naming AdamW.
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0.01, decaysBiases: Bool = true, schedule: LearningRateSchedule = .constant,
                 clipping: GradientClipping? = nil) throws {
-        try AdamRule.validate(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                              weightDecay: weightDecay, name: "AdamW")
-        self.learningRate = learningRate
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.weightDecay = weightDecay
-        self.decaysBiases = decaysBiases
-        self.schedule = schedule
-        self.clipping = clipping
+        adam = try Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                        weightDecay: weightDecay, weightDecayMode: .decoupled, decaysBiases: decaysBiases,
+                        schedule: schedule, clipping: clipping, name: "AdamW")
     }
 
-    /// 2: `m` and `v`.
-    public var stateCountPerParameter: Int { 2 }
-    /// `.gradients` when clipping, else none.
-    public var requestedNorms: TensorNormRequest { clipping == nil ? [] : .gradients }
+    /// The hyperparameters of the underlying `Adam`.
+    public subscript<T>(dynamicMember keyPath: KeyPath<Adam, T>) -> T { adam[keyPath: keyPath] }
 
-    public func prepare(step: Int) -> OptimizerStep { prepare(step: step, globalNorms: TensorNorms()) }
-
+    public var stateCountPerParameter: Int { adam.stateCountPerParameter }
+    public var requestedNorms: TensorNormRequest { adam.requestedNorms }
+    public func prepare(step: Int) -> OptimizerStep { adam.prepare(step: step) }
     public func prepare(step: Int, globalNorms: TensorNorms) -> OptimizerStep {
-        AdamRule.prepare(step: step, learningRate: learningRate, beta1: beta1, beta2: beta2, schedule: schedule,
-                         clipping: clipping, globalNorms: globalNorms)
+        adam.prepare(step: step, globalNorms: globalNorms)
     }
-
-    public func update(_ chunk: ParameterChunk, step: OptimizerStep) {
-        let lambda: Float = chunk.tensor.kind == .bias && !decaysBiases ? 0 : weightDecay
-        AdamRule.update(chunk, step: step, beta1: beta1, beta2: beta2, epsilon: epsilon, l2: 0, decoupled: lambda)
-    }
+    public func update(_ chunk: ParameterChunk, step: OptimizerStep) { adam.update(chunk, step: step) }
 }
 
 /// The arithmetic shared by `Adam`, `AdamW` and `LAMB`.
