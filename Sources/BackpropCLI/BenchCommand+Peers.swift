@@ -71,6 +71,10 @@ extension BenchCommand {
         let makeStepper = makeStepper ?? { c, p in
             try BenchTrainerStepper(configuration: c, threads: p, reduction: o.reduction, placement: o.placement)
         }
+        // The library discovers the NUMA topology once, from the affinity of the thread that first
+        // builds a trainer: discover it now, unpinned, or a first trainer pinned to CPU 0 (ours at
+        // P = 1) would leave every later trainer a one-CPU topology, hence one thread.
+        _ = NUMATopology.current
         let priority = PriorityRaise(nice: o.nice)
         defer { priority.restore() }
         if let warning = priority.warning { printError("mlp-bench: --nice: \(warning)") }
@@ -119,7 +123,13 @@ extension BenchCommand {
             comparison: PeerComparison(samples: samples, participants: participants,
                                        configurations: o.configurations.map(\.name), threadCounts: o.threadCounts),
             wallSeconds: benchSeconds() - start)
-        print(o.json ? report.json() : report.text(), terminator: "")
+        if o.json {
+            // As `bench.py --all --json`: the data on stdout, the table on stderr.
+            print(report.json(), terminator: "")
+            FileHandle.standardError.write(Data(report.text().utf8))
+        } else {
+            print(report.text(), terminator: "")
+        }
         return 0
     }
 }

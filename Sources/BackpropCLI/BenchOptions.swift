@@ -97,7 +97,7 @@ extension BenchCommandLine {
     --peers: the same step in PyTorch and JAX (Benchmarks/peers/run.sh; Benchmarks/peers/setup.sh
     installs them), interleaved with ours, each pinned to CPUs 0..P-1 at the same --nice; --repeat
     rounds of --windows timed windows each; prints samples/s, ours ÷ the best peer against the 1.1×
-    goal, and P-thread ÷ 1-thread scaling.
+    goal, and P-thread ÷ 1-thread scaling (with --json: the JSON on stdout, the tables on stderr).
     gemm: the forward (H·Wᵀ), propagation (delta·W) and weight-gradient (deltaᵀ·H) products of the
     suite's layers on one thread, beside OpenBLAS's cblas_sgemm when it is installed.
     gate: the regression gate; compares fraction of peak and GEMM/OpenBLAS ratios with the

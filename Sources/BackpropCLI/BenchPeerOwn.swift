@@ -24,6 +24,13 @@ struct OwnPeerMeasurement {
         try ThreadAffinity.withPinned(to: Array(0..<threads)) {
             var m = OwnPeerMeasurement(affinity: ThreadAffinity.current())
             let stepper = try makeStepper(c, threads)
+            if let trainer = stepper as? BenchTrainerStepper {
+                let running = trainer.placementReport.plan.threadCount
+                guard running == threads else {
+                    throw PeerError.ownThreadCount(configuration: c.name, threads: threads, running: running,
+                                                   topologyCPUs: trainer.placementReport.topology.cpuCount)
+                }
+            }
             try stepper.step()
             for _ in 0..<c.warmup { try stepper.step() }
             for _ in 0..<windows {

@@ -46,6 +46,8 @@ public enum PeerError: Error, Equatable, CustomStringConvertible {
     case failed(peer: String, configuration: String, threads: Int, status: Int32, stderrTail: String)
     /// The peer exited 0 but its JSON line is missing, unreadable or describes another run.
     case malformed(peer: String, configuration: String, threads: Int, reason: String)
+    /// Ours would not run on the thread count asked for (the trainer found fewer CPUs).
+    case ownThreadCount(configuration: String, threads: Int, running: Int, topologyCPUs: Int)
 
     public var description: String {
         switch self {
@@ -64,6 +66,9 @@ public enum PeerError: Error, Equatable, CustomStringConvertible {
                 + (tail.isEmpty ? "" : ":\n" + tail)
         case .malformed(let peer, let configuration, let threads, let reason):
             return "--peers: \(peer) on \(configuration) with \(threads) thread(s): \(reason)"
+        case .ownThreadCount(let configuration, let threads, let running, let cpus):
+            return "--peers: ours on \(configuration) would run \(running) thread(s) instead of \(threads): "
+                + "the library's topology lists \(cpus) CPU(s)"
         }
     }
 }
