@@ -27,12 +27,15 @@ public struct PeerRunReport: Codable, Equatable, Sendable {
     /// Wall-clock seconds of the whole run.
     public var wallSeconds: Double
 
-    public func json() -> String {
+    /// The report as pretty-printed JSON with sorted keys.
+    /// - Throws: `EncodingError` for a non-finite number (a window can never produce one).
+    public func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
     }
 
+    /// The header, the participants, the tables and the wall time, as text.
     public func text() -> String {
         var out = "mlp-bench --peers on \(machine.description)\n" + compared + "\n"
         out += "participants: " + participants.map { info in
@@ -125,7 +128,7 @@ extension BenchCommand {
             wallSeconds: benchSeconds() - start)
         if o.json {
             // As `bench.py --all --json`: the data on stdout, the table on stderr.
-            print(report.json(), terminator: "")
+            print(try report.json(), terminator: "")
             FileHandle.standardError.write(Data(report.text().utf8))
         } else {
             print(report.text(), terminator: "")

@@ -98,7 +98,8 @@ func processCPUSeconds() -> Double {
 /// `bench.py --nice N` does to each peer worker: the calling thread's nice value (on Linux a
 /// per-thread value, inherited by the threads a trainer starts later) and the nice value of
 /// the process's scheduler autogroup (`/proc/self/autogroup`; with autogroups on, a nice value
-/// only counts against processes of the same session). `restore()` puts both back.
+/// only counts against processes of the same session). `restore()` puts both back; a run
+/// interrupted before it leaves the session's autogroup at the raised priority.
 final class PriorityRaise {
     let requested: Int
     private let savedNice: Int32

@@ -195,7 +195,7 @@ final class BenchPeersTests: XCTestCase {
             comparison: PeerComparison(samples: samples, participants: ["ours", "jax"], configurations: ["A"],
                                        threadCounts: [1]),
             wallSeconds: 12)
-        let decoded = try JSONDecoder().decode(PeerRunReport.self, from: Data(report.json().utf8))
+        let decoded = try JSONDecoder().decode(PeerRunReport.self, from: Data(try report.json().utf8))
         XCTAssertEqual(decoded, report)
         XCTAssertEqual(decoded.comparison.rows[0].ratioToBestPeer?.median ?? 0, 1.2, accuracy: 1e-12)
         XCTAssertTrue(report.text().contains("steps/warm-up: A 40/5"), report.text())
