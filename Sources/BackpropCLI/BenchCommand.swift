@@ -1,7 +1,7 @@
 import Backprop
 import Foundation
 
-/// The mlp-bench tool: `mlp-bench [run]`, `mlp-bench gemm` and `mlp-bench gate` (see
+/// The mlp-bench tool: `mlp-bench [run]`, `mlp-bench --peers`, `mlp-bench gemm` and `mlp-bench gate` (see
 /// `BenchCommandLine.usage`). `Benchmarks/mlp-bench/main.swift` only passes the allocation
 /// counter it links.
 public enum BenchCommand {
@@ -48,6 +48,8 @@ public enum BenchCommand {
                     print("\n\(first.name) at \(threads) threads, " + probe.placementReport.description)
                 }
                 return 0
+            case .peers(let o):
+                return try peers(o, makeStepper: makeStepper, progress: progress)
             case .gemm(let o):
                 var report = calibrate(threadCounts: [1], progress: progress)
                 let blas = o.openBLAS ? OpenBLAS.load() : nil

@@ -50,9 +50,28 @@ public struct GateOptions: Equatable, Sendable {
     public var json: Bool
 }
 
+/// Options of `mlp-bench --peers`: ours against PyTorch and JAX, interleaved.
+public struct PeerBenchOptions: Equatable, Sendable {
+    /// Suite configurations (A–D): the peers know only those.
+    public var configurations: [BenchConfiguration]
+    public var threadCounts: [Int]
+    /// The peers to run beside ours (`--peers torch,jax`).
+    public var peers: [PeerFramework]
+    /// Rounds (`--repeat`); each measures every configuration, thread count and participant once.
+    public var rounds: Int
+    /// Timed windows of `steps` steps per measurement (`--windows`).
+    public var windows: Int
+    /// Scheduling priority for ours and the peers (`--nice`, as `bench.py --nice`); 0: unchanged.
+    public var nice: Int
+    public var json: Bool
+    public var reduction: TrainerOptions.Reduction = .threadCountInvariant
+    public var placement: Placement = .automatic
+}
+
 /// A parsed mlp-bench command line.
 public enum BenchCommandLine: Equatable, Sendable {
     case train(TrainBenchOptions)
+    case peers(PeerBenchOptions)
     case gemm(GEMMBenchOptions)
     case gate(GateOptions)
     case help
@@ -63,6 +82,8 @@ extension BenchCommandLine {
     usage: mlp-bench [--layers 784,1024,1024,10 --batch 1024] [--config A,B,C,D] [--threads 1,2]
                      [--steps N] [--warmup N] [--repeat N] [--reduction invariant|tree] [--json]
                      [--numa automatic|interleaved|replicated|none] [--optimizer NAME …] [--lr-warmup N]
+           mlp-bench --peers [torch,jax[,torch-compile]] [--config A,B,C,D] [--threads 1,2] [--repeat 3]
+                     [--windows 3] [--steps N] [--warmup N] [--nice -20] [--json]
            mlp-bench gemm [--config A,B,C,D] [--repeat N] [--no-openblas] [--json]
            mlp-bench gate [--baseline Benchmarks/baseline.json] [--full] [--threshold 7] [--max-spread 10]
                           [--min-cores-free 85] [--repeat 5] [--threads 1,2] [--update-baseline] [--json]
@@ -73,6 +94,10 @@ extension BenchCommandLine {
     and min–max over the repeats, thread counts interleaved. Default: the suite
       A 784-256-256-10 batch 256   B 784-1024-1024-10 batch 1024
       C 784-1024-1024-10 batch 8192   D 4096-4096-4096-10 batch 1024
+    --peers: the same step in PyTorch and JAX (Benchmarks/peers/run.sh; Benchmarks/peers/setup.sh
+    installs them), interleaved with ours, each pinned to CPUs 0..P-1 at the same --nice; --repeat
+    rounds of --windows timed windows each; prints samples/s, ours ÷ the best peer against the 1.1×
+    goal, and P-thread ÷ 1-thread scaling (with --json: the JSON on stdout, the tables on stderr).
     gemm: the forward (H·Wᵀ), propagation (delta·W) and weight-gradient (deltaᵀ·H) products of the
     suite's layers on one thread, beside OpenBLAS's cblas_sgemm when it is installed.
     gate: the regression gate; compares fraction of peak and GEMM/OpenBLAS ratios with the
@@ -96,6 +121,7 @@ extension BenchCommandLine {
         var p = FlagReader(args)
         var layers: [Int]?, batch: Int?, configNames: [String]?, threads: [Int]?
         var steps: Int?, warmup: Int?, repeats: Int?, json = false, openBLAS = true
+        var peers: [PeerFramework]?, nice: Int?, windows: Int?
         var reduction = TrainerOptions.Reduction.threadCountInvariant
         var placement = Placement.automatic
         var optimizer: OptimizerConfiguration?
@@ -107,7 +133,7 @@ extension BenchCommandLine {
         case "gate": ["--baseline", "--full", "--threshold", "--max-spread", "--min-cores-free", "--repeat", "--threads",
                       "--update-baseline", "--json"]
         default: ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat", "--json",
-                  "--reduction", "--numa"]
+                  "--reduction", "--numa", "--peers", "--nice", "--windows"]
         }
         while let flag = try p.nextFlag() {
             if flag == "--help" || flag == "-h" { return .help }
@@ -163,6 +189,10 @@ extension BenchCommandLine {
                     throw BenchFlagError(flag, "expected automatic, interleaved, replicated or none, got '\(v)'")
                 }
                 placement = parsed
+            case "--peers":
+                peers = try p.optionalValue().map(PeerFramework.parseList) ?? [.torch, .jax]
+            case "--nice": nice = try p.int(flag, minimum: -20, maximum: 19)
+            case "--windows": windows = try p.int(flag, minimum: 1)
             case "--no-openblas": openBLAS = false
             case "--baseline": baseline = try p.value(flag)
             case "--full": full = true
@@ -190,6 +220,20 @@ extension BenchCommandLine {
             if let steps { configurations[i].steps = steps }
             if let warmup { configurations[i].warmup = warmup }
         }
+        if let peers {
+            if layers != nil { throw BenchFlagError("--layers", "cannot be combined with --peers (the peers run the suite A–D)") }
+            if optimizer != nil {
+                throw BenchFlagError("--peers", "compares plain SGD (η = 0.01) with the peers; drop the optimizer flags")
+            }
+            if let tooMany = threadCounts.first(where: { $0 > processors }) {
+                throw BenchFlagError("--threads", "\(tooMany) threads, but --peers pins to CPUs 0..P-1 and this machine has \(processors)")
+            }
+            return .peers(PeerBenchOptions(configurations: configurations, threadCounts: threadCounts, peers: peers,
+                                           rounds: repeats ?? 3, windows: windows ?? 3, nice: nice ?? 0, json: json,
+                                           reduction: reduction, placement: placement))
+        }
+        if nice != nil { throw BenchFlagError("--nice", "needs --peers") }
+        if windows != nil { throw BenchFlagError("--windows", "needs --peers") }
         switch sub {
         case "gemm":
             return .gemm(GEMMBenchOptions(configurations: configurations, repeats: repeats ?? 5, json: json,
@@ -232,7 +276,7 @@ struct FlagReader {
     }
 
     static let valued: Set<String> = ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat",
-                                      "--reduction", "--numa", "--lr-warmup",
+                                      "--reduction", "--numa", "--lr-warmup", "--peers", "--nice", "--windows",
                                       "--baseline", "--threshold", "--max-spread", "--min-cores-free"]
 
     mutating func value(_ flag: String) throws -> String {
@@ -242,6 +286,17 @@ struct FlagReader {
         }
         guard let v = args.popFirst(), !v.hasPrefix("--") else { throw BenchFlagError(flag, "needs a value") }
         return v
+    }
+
+    /// The value of a flag whose value is optional: `--flag=value`, or the next argument when
+    /// it is not a flag; nil otherwise.
+    mutating func optionalValue() -> String? {
+        if let v = pending {
+            pending = nil
+            return v
+        }
+        guard let next = args.first, !next.hasPrefix("-") else { return nil }
+        return args.popFirst()
     }
 
     mutating func int(_ flag: String, minimum: Int, maximum: Int = Int.max) throws -> Int {
