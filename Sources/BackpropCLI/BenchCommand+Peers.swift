@@ -74,10 +74,6 @@ extension BenchCommand {
         let makeStepper = makeStepper ?? { c, p in
             try BenchTrainerStepper(configuration: c, threads: p, reduction: o.reduction, placement: o.placement)
         }
-        // The library discovers the NUMA topology once, from the affinity of the thread that first
-        // builds a trainer: discover it now, unpinned, or a first trainer pinned to CPU 0 (ours at
-        // P = 1) would leave every later trainer a one-CPU topology, hence one thread.
-        _ = NUMATopology.current
         let priority = PriorityRaise(nice: o.nice)
         defer { priority.restore() }
         if let warning = priority.warning { printError("mlp-bench: --nice: \(warning)") }

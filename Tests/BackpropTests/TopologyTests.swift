@@ -91,6 +91,25 @@ final class TopologyTests: XCTestCase {
 
     /// With the library absent, discovery falls back to sysfs (or one node), and placement is
     /// uniform with one line saying why.
+    /// `current` is the calling thread's view at each call: pinned to one CPU it holds that
+    /// CPU only; unpinned again, every CPU comes back (a cached first view would keep one CPU,
+    /// and every trainer made later would run one thread).
+    func testCurrentFollowsTheThreadsAffinity() throws {
+        let all = NUMATopology.current.cpuCount
+        try XCTSkipIf(all < 2, "needs 2 CPUs to tell a pinned view from an unpinned one")
+        let cpu = ThreadAffinity.current()[0]
+        let pinned = ThreadAffinity.withPinned(to: [cpu]) { NUMATopology.current.cpuCount }
+        XCTAssertEqual(pinned, 1)
+        XCTAssertEqual(NUMATopology.current.cpuCount, all)
+        let model = try MLP(sizes: [3, 4, 2], activations: [.relu, .identity], seed: 1)
+        let pinnedTrainer = try ThreadAffinity.withPinned(to: [cpu]) {
+            try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1), threads: 2)
+        }
+        XCTAssertEqual(pinnedTrainer.placementReport.topology.cpuCount, 1, "made while pinned: one CPU")
+        let later = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1), threads: 2)
+        XCTAssertEqual(later.placementReport.topology.cpuCount, all, "made after: every CPU again")
+    }
+
     func testMissingLibrary() {
         let topology = NUMATopology.discover(libraryName: "libnuma-backprop-test-missing.so.1")
         guard case .libraryMissing(let message) = topology.support else {

@@ -2,8 +2,11 @@ import CBackpropSupport
 import Foundation
 
 extension NUMATopology {
-    /// This process's topology, discovered once, on first use, by `discover()`.
-    public static let current: NUMATopology = discover()
+    /// The topology as the calling thread sees it now: `discover()` on each call, so a thread
+    /// pinned for a while (`taskset`, `ThreadAffinity.withPinned`) does not leave its one-CPU
+    /// view behind for trainers made after it is unpinned. A few system calls and `/sys` reads:
+    /// cheap next to making a `Trainer`, not meant for a hot loop.
+    public static var current: NUMATopology { discover() }
 
     /// Discovers the nodes, their CPUs and distances: from libnuma when it loads and
     /// `numa_available()` ≥ 0, else from `/sys/devices/system/node`, else one node holding every

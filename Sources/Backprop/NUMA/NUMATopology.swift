@@ -1,6 +1,6 @@
 /// The NUMA nodes of a machine: which CPUs belong to which node, and how far apart nodes are.
 ///
-/// `NUMATopology.current` is this process's, discovered once (see `discover()`); the
+/// `NUMATopology.current` is the calling thread's view, discovered on each call (see `discover()`); the
 /// initialiser builds any other, so that a `PlacementPlan` can be computed and tested for
 /// machines other than the one at hand.
 public struct NUMATopology: Sendable, Hashable, CustomStringConvertible {
