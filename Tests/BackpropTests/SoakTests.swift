@@ -28,6 +28,9 @@ import XCTest
 ///   (`restore`) so that differences do not accumulate;
 /// - both: the 1-thread trainer's loss and gradients within the same bound of
 ///   `MLP.lossAndGradients`'s (an independent implementation of backpropagation).
+///
+/// A configuration whose loss or gradients become NaN or infinite ends there, after checking
+/// that both trainers refuse the same step and that this trainer's state is unchanged.
 final class SoakTests: XCTestCase {
     private struct Configuration: CustomStringConvertible {
         var sizes: [Int]
@@ -71,6 +74,8 @@ final class SoakTests: XCTestCase {
         /// Largest |g_trainer − g_MLP| / bound.
         var maxReferenceGradient = 0.0
         var largestParameterCount = 0
+        /// Configurations ended by a non-finite loss or gradient (refused alike by both trainers).
+        var diverged = 0
     }
 
     func testSoak() throws {
@@ -97,7 +102,13 @@ final class SoakTests: XCTestCase {
         while Date() < deadline {
             let configuration = try draw(&generator)
             let context = "soak seed \(seed), configuration \(summary.configurations + 1): \(configuration)"
-            let ok = try run(configuration, generator: &generator, summary: &summary, context: context)
+            let ok: Bool
+            do {
+                ok = try run(configuration, generator: &generator, summary: &summary, context: context)
+            } catch {
+                XCTFail("\(context): \(error)")
+                ok = false
+            }
             summary.configurations += 1
             if !ok { break }
         }
@@ -200,7 +211,7 @@ final class SoakTests: XCTestCase {
         let inputs = c.sizes[0], outputs = c.sizes[c.sizes.count - 1]
         for (stepIndex, batch) in c.batches.enumerated() {
             let where_ = "\(context), step \(stepIndex + 1) (batch \(batch))"
-            let x = TrainerFixture.matrix(rows: batch, columns: inputs, seed: g.next(), scale: 2)
+            let x = TrainerFixture.matrix(rows: batch, columns: inputs, seed: g.next())
             let labels = TrainerFixture.labels(count: batch, classes: outputs, seed: g.next())
             let targets = TrainerFixture.matrix(rows: batch, columns: outputs, seed: g.next())
             let before = reference.model
@@ -216,7 +227,26 @@ final class SoakTests: XCTestCase {
                 return (result.loss, flat(result.gradients))
             }
 
-            let referenceLoss = try step(reference)
+            // A configuration that diverges ends here: both trainers must refuse the same step
+            // and keep their state (the state is compared below only after successful steps).
+            let referenceLoss: Float
+            do {
+                referenceLoss = try step(reference)
+            } catch BackpropError.nonFiniteLoss(let failed) {
+                let stateBefore = trainer.exportState()
+                do {
+                    _ = try step(trainer)
+                    XCTFail("\(where_): the 1-thread trainer stopped on a non-finite loss or gradient, this one did not")
+                    return false
+                } catch BackpropError.nonFiniteLoss(let also) {
+                    guard also == failed, trainer.exportState() == stateBefore else {
+                        XCTFail("\(where_): non-finite step \(String(describing: also)) vs \(String(describing: failed)) with 1 thread, or the state changed")
+                        return false
+                    }
+                }
+                summary.diverged += 1
+                return true
+            }
             let loss = try step(trainer)
             let referenceGradients = gradients(reference)
             let trainerGradients = gradients(trainer)
@@ -325,7 +355,8 @@ final class SoakTests: XCTestCase {
         }
         let lines = [
             "soak summary (seed \(seed), \(minutes) minutes):",
-            "  \(s.configurations) configurations, \(s.steps) checked steps (\(s.bitwiseSteps) bitwise, thread-count-invariant)",
+            "  \(s.configurations) configurations, \(s.steps) checked steps (\(s.bitwiseSteps) bitwise, thread-count-invariant); "
+                + "\(s.diverged) configurations ended by a non-finite step, refused alike by both trainers",
             "  threads (configurations): \(counts(s.threads))",
             "  batches: \(s.batchSizes.count) distinct sizes \(s.batchSizes.min() ?? 0)...\(s.batchSizes.max() ?? 0), "
                 + "\(s.batchesOfOne) of one sample, \(s.batchesBelowThreads) smaller than the thread count",
