@@ -44,6 +44,8 @@ extension TrainOptions {
         FlagSpec(names: ["--no-shuffle"], valueName: nil, help: "visit the training samples in file order every epoch"),
         FlagSpec(names: ["--init"], valueName: "FILE", help: "start from the weights of this safetensors file"),
         FlagSpec(names: ["--save"], valueName: "FILE", help: "write a checkpoint here at every epoch end and at the end (atomically)"),
+        FlagSpec(names: ["--save-every"], valueName: "N",
+                 help: "with --save: also write the checkpoint after every N optimizer steps (not only at epoch ends)"),
         FlagSpec(names: ["--resume"], valueName: "FILE", help: "continue a run exactly from its checkpoint"),
         FlagSpec(names: ["--predictions-out"], valueName: "FILE",
                  help: "write the final model's outputs on the test set as float32 NPY (samples × outputs)"),

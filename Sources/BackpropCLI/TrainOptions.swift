@@ -51,6 +51,9 @@ public struct TrainOptions: Equatable, Sendable {
     public var shuffle: Bool?
     public var initPath: String?
     public var savePath: String?
+    /// `--save-every`: also write the `--save` checkpoint after every this many optimizer steps
+    /// (counted over the whole run, resumed steps included), not only at epoch ends.
+    public var saveEvery: Int?
     public var resumePath: String?
     /// Write the trained model's outputs on the test set (float32 NPY, samples × outputs) here.
     public var predictionsPath: String?
@@ -194,6 +197,7 @@ extension TrainOptions {
             case "--no-shuffle": options.shuffle = false
             case "--init": options.initPath = value
             case "--save": options.savePath = value
+            case "--save-every": options.saveEvery = try positiveInt(value, flag: name)
             case "--resume": options.resumePath = value
             case "--predictions-out": options.predictionsPath = value
             case "--json": options.json = true
@@ -236,6 +240,7 @@ extension TrainOptions {
         }
 
         if options.resumePath != nil, options.initPath != nil { throw .conflictingFlags("--init", "--resume") }
+        if options.saveEvery != nil, options.savePath == nil { throw .missingFlag(flag: "--save-every", requires: "--save") }
         if seen["--schedule"] != nil, seen["--lr-schedule"] != nil { throw .conflictingFlags("--lr-schedule", "--schedule") }
         if let optimizer = options.optimizer {
             do { try optimizer.validate() } catch { throw CLIError(error) }

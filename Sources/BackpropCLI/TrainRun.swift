@@ -89,7 +89,7 @@ struct TrainRun {
         let session = TrainingSession(
             configuration: configuration, trainer: trainer, train: data.train, test: data.test,
             validation: data.validation, start: start, maxSteps: options.maxSteps, reporter: reporter,
-            interrupts: interrupts,
+            interrupts: interrupts, saveEvery: options.saveEvery,
             save: { position throws(CLIError) in
                 guard let savePath else { return }
                 try TrainCheckpoint(configuration: configuration, position: position, state: trainer.exportState(),

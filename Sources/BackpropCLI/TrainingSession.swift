@@ -27,14 +27,17 @@ final class TrainingSession {
     let maxSteps: Int?
     let reporter: ProgressReporter
     let interrupts: InterruptMonitor?
-    /// Saves a checkpoint of the trainer at a position; called at epoch ends and at stops.
+    /// `--save-every`: also save after every this many optimizer steps (by `trainer.stepCount`).
+    let saveEvery: Int?
+    /// Saves a checkpoint of the trainer at a position; called at epoch ends, every `saveEvery` steps and at stops.
     let save: (TrainPosition) throws(CLIError) -> Void
     /// Where the run stands; advanced by `run()`.
     private(set) var position: TrainPosition
 
     init(configuration: TrainConfiguration, trainer: Trainer, train: Dataset, test: Dataset?,
          validation: Dataset?, start: TrainPosition, maxSteps: Int?, reporter: ProgressReporter,
-         interrupts: InterruptMonitor?, save: @escaping (TrainPosition) throws(CLIError) -> Void) {
+         interrupts: InterruptMonitor?, saveEvery: Int? = nil,
+         save: @escaping (TrainPosition) throws(CLIError) -> Void) {
         self.configuration = configuration
         self.trainer = trainer
         self.train = train
@@ -44,11 +47,12 @@ final class TrainingSession {
         self.maxSteps = maxSteps
         self.reporter = reporter
         self.interrupts = interrupts
+        self.saveEvery = saveEvery
         self.save = save
     }
 
     /// Trains from `position` until the last epoch ends, the step limit is reached, or a signal
-    /// arrives; saves a checkpoint at each epoch end and where it stops.
+    /// arrives; saves a checkpoint at each epoch end, after every `saveEvery` steps, and where it stops.
     /// - Throws: `CLIError.nonFiniteLoss` naming the step when the loss becomes NaN or infinite
     ///   (nothing is saved after it), and any error of `save`.
     func run() throws(CLIError) -> Outcome {
@@ -96,6 +100,11 @@ final class TrainingSession {
                 lossSum += Double(loss) * Double(rows)
                 reporter.stepFinished(done: position.sampleOffset, loss: Float(lossSum / Double(samplesTrained)),
                                       step: trainer.stepCount)
+                // --save-every: mid-epoch checkpoints (the epoch's last step saves at the epoch end below).
+                if let saveEvery, trainer.stepCount % saveEvery == 0, position.sampleOffset < count {
+                    try checkFinite()
+                    try save(position)
+                }
             }
             let trainSeconds = Self.seconds(clock.now - epochStart)
             position = TrainPosition(epoch: epochNumber, sampleOffset: 0, shuffleState: nextEpochState)

@@ -15,6 +15,12 @@ import Darwin
 /// and the directory is flushed so that the rename itself survives a crash. A replaced
 /// file keeps its permission bits; a new file gets `0666` less the umask. A symbolic link at
 /// `path` is replaced by the file, not followed.
+///
+/// A write that fails removes its temporary file. One that never returns (the process killed
+/// with SIGKILL, or by a second Ctrl-C, while writing) leaves it behind; the next write to the
+/// same `path` removes such leftovers (`.NAME.tmp-*`) before it starts, so that at most one
+/// lingers and a full disk is not made fuller by them. Writing one path from two processes at
+/// once is not supported: one of the writes may then fail (with an error, never a torn file).
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
     /// - Throws: `DataError` naming `path` when its directory does not exist or is not writable,
@@ -45,10 +51,11 @@ public enum AtomicFile {
             throw DataError(file: path, fault: "is a directory, not a file")
         }
 
+        removeLeftovers(of: name, in: directory)
         var temporary = ""
         var fd: Int32 = -1
         for _ in 0..<16 {
-            temporary = directory + "/." + name + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            temporary = directory + "/" + temporaryPrefix(of: name) + String(UInt64.random(in: 0...UInt64.max), radix: 16)
             fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if fd >= 0 || errno != EEXIST { break }
         }
@@ -92,6 +99,32 @@ public enum AtomicFile {
                 throw DataError(file: path, fault: "written, but flushing its directory failed: \(FileBytes.errorText(errno))")
             }
         }
+    }
+}
+
+extension AtomicFile {
+    /// The prefix of the temporary files of writes to `name`: `.NAME.tmp-`.
+    static func temporaryPrefix(of name: String) -> String { "." + name + ".tmp-" }
+
+    /// Removes the temporary files that earlier writes to `directory/name` left behind when
+    /// they were killed: entries named `.NAME.tmp-` followed by hexadecimal digits. Errors are
+    /// ignored (a leftover that cannot be removed does no harm to the write).
+    static func removeLeftovers(of name: String, in directory: String) {
+        guard let stream = opendir(directory) else { return }
+        defer { closedir(stream) }
+        let prefix = Array(temporaryPrefix(of: name).utf8)
+        var leftovers: [String] = []
+        while let entry = readdir(stream) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            let bytes = Array(entryName.utf8)
+            guard bytes.count > prefix.count, bytes.starts(with: prefix),
+                  bytes[prefix.count...].allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else { continue }
+            leftovers.append(entryName)
+        }
+        for leftover in leftovers { unlink(directory + "/" + leftover) }
     }
 }
 
