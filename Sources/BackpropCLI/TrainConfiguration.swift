@@ -42,15 +42,27 @@ public struct TrainConfiguration: Sendable, Equatable {
         return (samples + batch - 1) / batch
     }
 
-    /// The optimizer of step `step + 1` (0-based `step` = steps already taken) of a run of
-    /// `totalSteps` steps over `samples` samples per epoch: plain `SGD` at the `schedule`'s rate
-    /// without `optimizer`, else `optimizer.make` with the `schedule`'s rate as its base rate.
+    /// The optimizer of a run of `totalSteps` steps over `samples` samples per epoch, made once:
+    /// `--lr-schedule cosine` becomes the library's cosine schedule to 0 over the run
+    /// (`Backprop.LearningRateSchedule.Decay.cosine`, the same rate at every step as
+    /// `LearningRateSchedule.rate`), so no step rebuilds the optimizer. Without `optimizer`:
+    /// plain `SGD` at `learningRate`. With it: `optimizer.make`, whose own `--schedule` (when
+    /// given, `schedule` is `.constant`) or else the `--lr-schedule` cosine follows its `--warmup`.
     /// - Throws: `CLIError` naming the optimizer flag whose value does not fit the run.
-    public func makeOptimizer(step: Int, totalSteps: Int, samples: Int) throws(CLIError) -> any Optimizer {
-        let rate = schedule.rate(base: learningRate, step: step, totalSteps: totalSteps)
-        guard let optimizer else { return SGD(learningRate: rate) }
+    public func makeOptimizer(totalSteps: Int, samples: Int) throws(CLIError) -> any Optimizer {
+        let annealed = schedule == .cosine && totalSteps > 0
+        guard var optimizer else {
+            guard annealed else { return SGD(learningRate: learningRate) }
+            do {
+                let cosine = try Backprop.LearningRateSchedule(decay: .cosine(totalSteps: totalSteps, floor: 0))
+                return try SGD(learningRate: learningRate, momentum: 0, schedule: cosine)
+            } catch {
+                throw .mismatch(flag: "--lr", message: "\(error)")
+            }
+        }
+        if annealed && optimizer.schedule == .constant { optimizer.schedule = .cosine(floor: 0) }
         do {
-            return try optimizer.make(learningRate: rate, batchSize: batchSize,
+            return try optimizer.make(learningRate: learningRate, batchSize: batchSize,
                                       stepsPerEpoch: stepsPerEpoch(samples: samples), totalSteps: totalSteps)
         } catch {
             throw CLIError(error)

@@ -33,12 +33,10 @@ struct TrainRun {
 
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let placement = options.placement ?? .automatic
-        // Made before any training so that an optimizer flag that does not fit the run (a
-        // warm-up longer than a cosine schedule) fails fast; the session remakes it per step
-        // while --lr-schedule changes the rate.
+        // Made once, before any training, so that an optimizer flag that does not fit the run (a
+        // warm-up longer than a cosine schedule) fails fast; its schedule follows the trainer's steps.
         let totalSteps = configuration.epochs * configuration.stepsPerEpoch(samples: data.train.count)
-        let firstOptimizer = try configuration.makeOptimizer(step: resumed?.state.stepCount ?? 0, totalSteps: totalSteps,
-                                                             samples: data.train.count)
+        let firstOptimizer = try configuration.makeOptimizer(totalSteps: totalSteps, samples: data.train.count)
         let trainer: Trainer
         let start: TrainPosition
         do {

@@ -64,7 +64,6 @@ final class TrainingSession {
         var tail = remainder > 0
             ? BatchBuffer(rows: remainder, featureCount: train.featureCount, targetColumns: targetColumns) : nil
         var order = [Int](0..<count)
-        let totalSteps = configuration.epochs * configuration.stepsPerEpoch(samples: count)
         let clock = ContinuousClock()
 
         while position.epoch < configuration.epochs {
@@ -83,12 +82,6 @@ final class TrainingSession {
             while position.sampleOffset < count {
                 if let outcome = try stopBeforeStep() { return outcome }
                 let rows = min(batchSize, count - position.sampleOffset)
-                // The rate of --lr-schedule changes every step; a configured optimizer with a
-                // constant --lr-schedule (or its own --schedule) is made once, by TrainRun.
-                if configuration.optimizer == nil || configuration.schedule != .constant {
-                    trainer.optimizer = try configuration.makeOptimizer(step: trainer.stepCount, totalSteps: totalSteps,
-                                                                        samples: count)
-                }
                 let loss: Float
                 if rows == batchSize {
                     loss = try step(&full, order: order)
