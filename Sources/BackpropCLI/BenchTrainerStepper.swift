@@ -39,8 +39,5 @@ public final class BenchTrainerStepper: BenchStepper {
         _ = try trainer.step(input: input, labels: labels)
     }
 
-    public var lastPhaseTimes: PhaseTimes {
-        let t = trainer.lastStepTimings
-        return PhaseTimes(forward: t.forward, backward: t.backward, reduction: t.reduction, update: t.update)
-    }
+    public var lastPhaseTimings: PhaseTimings { trainer.lastStepTimings }
 }

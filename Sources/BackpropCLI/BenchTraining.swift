@@ -6,32 +6,17 @@ import Glibc
 import Darwin
 #endif
 
-/// Seconds one training step spent in each phase.
-public struct PhaseTimes: Codable, Equatable, Sendable {
-    public var forward: Double
-    public var backward: Double
-    public var reduction: Double
-    public var update: Double
-
-    public init(forward: Double = 0, backward: Double = 0, reduction: Double = 0, update: Double = 0) {
-        self.forward = forward
-        self.backward = backward
-        self.reduction = reduction
-        self.update = update
-    }
-
-    public var total: Double { forward + backward + reduction + update }
-
-    static func + (l: PhaseTimes, r: PhaseTimes) -> PhaseTimes {
-        PhaseTimes(forward: l.forward + r.forward, backward: l.backward + r.backward,
-                   reduction: l.reduction + r.reduction, update: l.update + r.update)
+extension PhaseTimings {
+    static func + (l: PhaseTimings, r: PhaseTimings) -> PhaseTimings {
+        PhaseTimings(forward: l.forward + r.forward, backward: l.backward + r.backward,
+                     reduction: l.reduction + r.reduction, update: l.update + r.update)
     }
 
     /// Each phase as a fraction of `total` (zeros when `total` is 0).
-    var fractions: PhaseTimes {
+    var fractions: PhaseTimings {
         let t = total
-        guard t > 0 else { return PhaseTimes() }
-        return PhaseTimes(forward: forward / t, backward: backward / t, reduction: reduction / t, update: update / t)
+        guard t > 0 else { return PhaseTimings() }
+        return PhaseTimings(forward: forward / t, backward: backward / t, reduction: reduction / t, update: update / t)
     }
 }
 
@@ -40,7 +25,7 @@ public protocol BenchStepper: AnyObject {
     /// One full training step (forward, backward, reduction, update) on the batch.
     func step() throws
     /// The phase split of the last step.
-    var lastPhaseTimes: PhaseTimes { get }
+    var lastPhaseTimings: PhaseTimings { get }
 }
 
 /// Builds the stepper of a configuration for a thread count.
@@ -77,9 +62,9 @@ public struct TrainingMeasurement: Codable, Equatable, Sendable {
     /// The peak sampled beside the steps, GFLOP/s.
     public var peakGFLOPS: BenchSummary
     /// Median share of step time by phase (from the trainer's own timings).
-    public var phaseShare: PhaseTimes
+    public var phaseShare: PhaseTimings
     /// Median milliseconds per step by phase.
-    public var phaseMilliseconds: PhaseTimes
+    public var phaseMilliseconds: PhaseTimings
     /// Samples/s at this thread count over `threads ×` samples/s at one thread, paired repeat by
     /// repeat; nil when one thread was not measured.
     public var scalingEfficiency: BenchSummary?
@@ -142,7 +127,7 @@ public struct TrainingBenchmark {
             }
             var sps = Array(repeating: [Double](), count: threadCounts.count)
             var fractions = sps, peaks = sps, cpuPeaks = sps
-            var phases = Array(repeating: [PhaseTimes](), count: threadCounts.count)
+            var phases = Array(repeating: [PhaseTimings](), count: threadCounts.count)
             for r in 0..<repeats {
                 let order = r % 2 == 0 ? Array(threadCounts.indices) : threadCounts.indices.reversed()
                 for i in order {
@@ -150,7 +135,7 @@ public struct TrainingBenchmark {
                     let stepper = steppers[i], sampler = samplers[i]
                     try stepper.step()
                     sampler.reset()
-                    var stepSeconds: [Double] = [], stepCPUSeconds: [Double] = [], phase = PhaseTimes()
+                    var stepSeconds: [Double] = [], stepCPUSeconds: [Double] = [], phase = PhaseTimings()
                     stepSeconds.reserveCapacity(c.steps)
                     stepCPUSeconds.reserveCapacity(c.steps)
                     // Peak chunks around the steps, not between them: back to back, the steps
@@ -163,7 +148,7 @@ public struct TrainingBenchmark {
                         let cpu1 = threadCPUSeconds(), t1 = benchSeconds()
                         stepSeconds.append(t1 - t0)
                         stepCPUSeconds.append(cpu1 - cpu0)
-                        phase = phase + stepper.lastPhaseTimes
+                        phase = phase + stepper.lastPhaseTimings
                     }
                     for _ in 0..<chunksPerSide { sampler.sample() }
                     let seconds = BenchSummary(stepSeconds)!.median
@@ -179,7 +164,7 @@ public struct TrainingBenchmark {
                     peaks[i].append(sampler.flopsPerSecond / 1e9)
                     cpuPeaks[i].append(sampler.cpuFlopsPerSecond / 1e9)
                     let n = Double(c.steps)
-                    phases[i].append(PhaseTimes(forward: phase.forward / n, backward: phase.backward / n,
+                    phases[i].append(PhaseTimings(forward: phase.forward / n, backward: phase.backward / n,
                                                 reduction: phase.reduction / n, update: phase.update / n))
                 }
             }
@@ -215,7 +200,7 @@ public struct TrainingBenchmark {
                     samplesPerSecond: BenchSummary(sps[i])!, gflops: BenchSummary(gflops)!,
                     fractionOfPeak: BenchSummary(fractions[i])!, peakGFLOPS: BenchSummary(peaks[i])!,
                     phaseShare: ms.fractions,
-                    phaseMilliseconds: PhaseTimes(forward: ms.forward * 1e3, backward: ms.backward * 1e3,
+                    phaseMilliseconds: PhaseTimings(forward: ms.forward * 1e3, backward: ms.backward * 1e3,
                                                   reduction: ms.reduction * 1e3, update: ms.update * 1e3),
                     scalingEfficiency: scaling, coreAvailability: availability,
                     allocationsPerStep: allocationProbe.map { _ in Double(allocations[i]) / countedSteps },
@@ -226,9 +211,9 @@ public struct TrainingBenchmark {
     }
 
     /// Phase by phase, the median over repeats.
-    static func medianPhases(_ p: [PhaseTimes]) -> PhaseTimes {
-        func median(_ k: KeyPath<PhaseTimes, Double>) -> Double { BenchSummary(p.map { $0[keyPath: k] })?.median ?? 0 }
-        return PhaseTimes(forward: median(\.forward), backward: median(\.backward),
+    static func medianPhases(_ p: [PhaseTimings]) -> PhaseTimings {
+        func median(_ k: KeyPath<PhaseTimings, Double>) -> Double { BenchSummary(p.map { $0[keyPath: k] })?.median ?? 0 }
+        return PhaseTimings(forward: median(\.forward), backward: median(\.backward),
                           reduction: median(\.reduction), update: median(\.update))
     }
 }

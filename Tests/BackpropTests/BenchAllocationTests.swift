@@ -15,7 +15,7 @@ final class BenchAllocationTests: XCTestCase {
             for _ in 0..<20 { try stepper.step() }
             bp_allocation_counting(0)
             XCTAssertEqual(bp_allocation_count() - before, 0, "threads \(threads): allocations in steady-state steps")
-            let t = stepper.lastPhaseTimes
+            let t = stepper.lastPhaseTimings
             XCTAssertGreaterThan(t.forward, 0)
             XCTAssertGreaterThan(t.backward, 0)
             XCTAssertGreaterThan(t.total, 0)

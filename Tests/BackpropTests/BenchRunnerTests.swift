@@ -28,7 +28,7 @@ final class BenchRunnerTests: XCTestCase {
             for i in 0..<20_000 { x = x * 0.999 + Float(i & 7) }
             if x.isNaN { log.steps.append(-1) }
         }
-        var lastPhaseTimes: PhaseTimes { PhaseTimes(forward: 1, backward: 2, reduction: 0.5, update: 0.5) }
+        var lastPhaseTimings: PhaseTimings { PhaseTimings(forward: 1, backward: 2, reduction: 0.5, update: 0.5) }
     }
 
     func run(allocationsPerStep: UInt64, threads: [Int] = [1, 2], repeats: Int = 3) throws -> ([TrainingMeasurement], Log) {
@@ -111,8 +111,8 @@ final class BenchReportTests: XCTestCase {
         report.training = [TrainingMeasurement(
             configuration: "B", sizes: [784, 1024, 1024, 10], batch: 1024, threads: 2, steps: 8,
             samplesPerSecond: sps, gflops: s, fractionOfPeak: s, peakGFLOPS: s,
-            phaseShare: PhaseTimes(forward: 0.4, backward: 0.55, reduction: 0, update: 0.05),
-            phaseMilliseconds: PhaseTimes(), scalingEfficiency: BenchSummary([0.9]), allocationsPerStep: 0,
+            phaseShare: PhaseTimings(forward: 0.4, backward: 0.55, reduction: 0, update: 0.05),
+            phaseMilliseconds: PhaseTimings(), scalingEfficiency: BenchSummary([0.9]), allocationsPerStep: 0,
             peakResidentBytes: 129 << 20)]
         report.reduction = "threadCountInvariant"
         let shape = GEMMShape(form: .weightGradient, input: 784, output: 1024, batch: 1024)

@@ -1,3 +1,4 @@
+import Backprop
 @testable import BackpropCLI
 import XCTest
 
@@ -182,8 +183,8 @@ final class PerfGateTests: XCTestCase {
         let s = summary(0.5)
         report.training = [TrainingMeasurement(
             configuration: "B", sizes: [784, 1024, 1024, 10], batch: 1024, threads: 2, steps: 8,
-            samplesPerSecond: s, gflops: s, fractionOfPeak: s, peakGFLOPS: s, phaseShare: PhaseTimes(),
-            phaseMilliseconds: PhaseTimes(), scalingEfficiency: nil, allocationsPerStep: 0, peakResidentBytes: 0)]
+            samplesPerSecond: s, gflops: s, fractionOfPeak: s, peakGFLOPS: s, phaseShare: PhaseTimings(),
+            phaseMilliseconds: PhaseTimings(), scalingEfficiency: nil, allocationsPerStep: 0, peakResidentBytes: 0)]
         let shape = GEMMShape(form: .forward, input: 784, output: 1024, batch: 1024)
         let small = GEMMShape(form: .forward, input: 1024, output: 10, batch: 1024)
         report.gemm = [GEMMMeasurement(shape: shape, name: shape.name, gflops: s, fractionOfPeak: s,

@@ -74,7 +74,7 @@ public struct TrainerOptions: Sendable, Hashable {
 /// `reduction` is the tree reduction with the finiteness check (0 in `.threadCountInvariant`
 /// mode, whose check is part of `backward`); `update` is the norms, `Optimizer.prepare` and
 /// the parallel update. Their sum is the step's time minus input validation.
-public struct PhaseTimings: Sendable, Hashable {
+public struct PhaseTimings: Sendable, Hashable, Codable {
     public var forward: Double
     public var backward: Double
     public var reduction: Double
