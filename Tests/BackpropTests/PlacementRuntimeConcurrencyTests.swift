@@ -14,7 +14,7 @@ final class PlacementRuntimeConcurrencyTests: XCTestCase {
 
     func testConcurrentAllocateAndFreeKeepEveryRecord() throws {
         let runtime = try PlacementRuntime(topology: .current, requested: .none, workers: 1, threads: 1)
-        let threads = 4, perThread = 64
+        let threads = 4, perThread = 400
         let slots = Slots(base: .allocate(capacity: threads * perThread))
         slots.base.initialize(repeating: nil, count: threads * perThread)
         defer { slots.base.deallocate() }
