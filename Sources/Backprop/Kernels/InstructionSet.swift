@@ -37,13 +37,19 @@ public enum InstructionSet: String, Sendable, CaseIterable, CustomStringConverti
     /// The best instruction set this CPU supports, unless the environment variable
     /// `BACKPROP_ISA` (`avx512`, `avx2` or `portable`) names a supported one; an unknown or
     /// unsupported name is ignored.
-    public static let active: InstructionSet = {
-        if let name = getenv("BACKPROP_ISA").map({ String(cString: $0) }),
-           let forced = InstructionSet(rawValue: name.lowercased()), forced.isSupported {
-            return forced
+    public static let active: InstructionSet = select(forced: getenv("BACKPROP_ISA").map { String(cString: $0) })
+
+    /// The instruction set `active` resolves to when `BACKPROP_ISA` is `forced` (`nil`: unset):
+    /// the named one, case-insensitively, when this CPU supports it; otherwise `best`.
+    static func select(forced: String?, best: InstructionSet = best) -> InstructionSet {
+        if let forced, let named = InstructionSet(rawValue: forced.lowercased()), named.isSupported {
+            return named
         }
-        return allCases.first { $0.isSupported } ?? .portable
-    }()
+        return best
+    }
+
+    /// The fastest instruction set this CPU supports, whatever the environment says.
+    public static var best: InstructionSet { allCases.first { $0.isSupported } ?? .portable }
 
     public var description: String { rawValue }
 }

@@ -133,14 +133,14 @@ final class PlacementRuntime: @unchecked Sendable {
         let order = allocationCounter.add(1, ordering: .relaxed).newValue
         let record = TrackedBuffer(kind: kind, name: name, count: count, placement: isActive ? placement : .uniform,
                                    memory: memory, base: base, order: order)
-        buffers.withLock { $0[UInt(bitPattern: base)] = record }
+        buffers.withSanitizedLock { $0[UInt(bitPattern: base)] = record }
         return base
     }
 
     /// Frees what `allocate` returned (nothing for nil).
     func free(_ pointer: UnsafeMutablePointer<Float>?) {
         guard let pointer else { return }
-        let record = buffers.withLock { $0.removeValue(forKey: UInt(bitPattern: pointer)) }
+        let record = buffers.withSanitizedLock { $0.removeValue(forKey: UInt(bitPattern: pointer)) }
         if record?.memory == nil { freeFloats(pointer) }
     }
 
@@ -178,7 +178,7 @@ final class PlacementRuntime: @unchecked Sendable {
 
     /// The report, with a page census of every tracked buffer taken now.
     func report() -> PlacementReport {
-        let records = buffers.withLock { Array($0.values) }.sorted { $0.order < $1.order }
+        let records = buffers.withSanitizedLock { Array($0.values) }.sorted { $0.order < $1.order }
         let entries = records.map { record in
             PlacementReport.Buffer(kind: record.kind, name: record.name, bytes: record.count * MemoryLayout<Float>.stride,
                                    placement: record.placement,

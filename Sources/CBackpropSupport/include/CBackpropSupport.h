@@ -59,4 +59,14 @@ int bp_affinity_pin(bp_affinity *scratch, const int *cpus, int count);
 int bp_affinity_cpus(const bp_affinity *affinity, int *cpus, int capacity);
 /// The CPU the calling thread runs on (sched_getcpu), or −1.
 int bp_current_cpu(void);
+
+// ---- ThreadSanitizer annotations (sanitizer.c) ----
+
+/// Tells ThreadSanitizer that the calling thread now sees everything done before the last
+/// `bp_sanitizer_release(address)`, by any thread. Does nothing in a build without TSan.
+void bp_sanitizer_acquire(const void *address);
+/// Publishes the calling thread's writes so far to a later `bp_sanitizer_acquire(address)`.
+/// Does nothing in a build without TSan.
+void bp_sanitizer_release(const void *address);
+
 #endif
