@@ -7,38 +7,6 @@ import XCTest
 /// The built `mlp-train` binary as a subprocess: signals and the real exit status.
 /// Skipped when the binary is not next to the test bundle (`swift build` builds both).
 final class MLPTrainProcessTests: CLITestCase {
-    /// `.build/<configuration>/mlp-train`, next to the test bundle.
-    private func binary() throws -> URL {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [bundleDirectory, Bundle.main.bundleURL.deletingLastPathComponent()]
-            .map { $0.appendingPathComponent("mlp-train") }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("mlp-train is not built next to the test bundle (looked in \(candidates.map(\.path)))")
-        }
-        return found
-    }
-
-    /// Collects a pipe's text on a background thread.
-    private final class PipeReader: Sendable {
-        private let text = Mutex("")
-        private let done = Atomic<Bool>(false)
-
-        init(_ pipe: Pipe) {
-            let handle = pipe.fileHandleForReading
-            Thread.detachNewThread { [self] in
-                while true {
-                    let data = handle.availableData
-                    if data.isEmpty { break }
-                    text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-                }
-                done.store(true, ordering: .releasing)
-            }
-        }
-
-        var current: String { text.withLock { $0 } }
-        var finished: Bool { done.load(ordering: .acquiring) }
-    }
-
     /// Waits (up to a generous limit, only so that a broken build cannot hang the suite) until
     /// `condition` holds.
     private func wait(_ what: String, _ condition: () -> Bool) throws {
@@ -52,7 +20,7 @@ final class MLPTrainProcessTests: CLITestCase {
     /// Starts `mlp-train` on a long run over the synthetic data, waits for its first progress
     /// line, sends `signal`, and returns its exit status, standard error and checkpoint path.
     private func interruptedRun(signal: Int32, save: String?) throws -> (status: Int32, error: String, reason: Process.TerminationReason) {
-        let executable = try binary()
+        let executable = try ChildProcess.mlpTrain()
         try writeSyntheticIDX(trainCount: 3000, testCount: 30)
         let process = Process()
         process.executableURL = executable
@@ -64,8 +32,8 @@ final class MLPTrainProcessTests: CLITestCase {
         let errorPipe = Pipe(), outputPipe = Pipe()
         process.standardError = errorPipe
         process.standardOutput = outputPipe
-        let errors = PipeReader(errorPipe)
-        _ = PipeReader(outputPipe)
+        let errors = ChildProcess.PipeReader(errorPipe)
+        _ = ChildProcess.PipeReader(outputPipe)
         try process.run()
         try wait("the first progress line") { errors.current.contains("epoch 1/100000 ") || !process.isRunning }
         XCTAssertTrue(process.isRunning, "mlp-train ended early: \(errors.current)")
@@ -106,7 +74,7 @@ final class MLPTrainProcessTests: CLITestCase {
 
     func testUsageErrorExitStatusOfTheBinary() throws {
         let process = Process()
-        process.executableURL = try binary()
+        process.executableURL = try ChildProcess.mlpTrain()
         process.arguments = ["--epochs", "many"]
         let errorPipe = Pipe()
         process.standardError = errorPipe
