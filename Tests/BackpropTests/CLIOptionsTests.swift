@@ -8,15 +8,6 @@ final class CLIOptionsTests: XCTestCase {
         try TrainOptions.parse(arguments)
     }
 
-    private func parseError(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) -> CLIError? {
-        do {
-            _ = try TrainOptions.parse(arguments)
-            XCTFail("expected \(arguments) to be refused", file: file, line: line)
-            return nil
-        } catch {
-            return error
-        }
-    }
 
     func testNoArgumentsGiveTheDefaults() throws {
         let options = try parse([])

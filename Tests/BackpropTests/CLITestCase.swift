@@ -126,3 +126,17 @@ class CLITestCase: XCTestCase {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
     }
 }
+
+extension XCTestCase {
+    /// The error `mlp-train`'s parser gives for `arguments`; a test failure (and nil) when it
+    /// accepts them.
+    func parseError(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) -> CLIError? {
+        do {
+            _ = try TrainOptions.parse(arguments)
+            XCTFail("expected \(arguments) to be refused", file: file, line: line)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}

@@ -5,16 +5,6 @@ import XCTest
 
 /// `mlp-train`'s optimizer flags (`OptimizerConfiguration`) and `--numa` placement.
 final class TrainCommandOptimizerTests: CLITestCase {
-    private func parseError(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) -> CLIError? {
-        do {
-            _ = try TrainOptions.parse(arguments)
-            XCTFail("expected \(arguments) to be refused", file: file, line: line)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     /// A tiny run without `tinyRun`'s fixed `--lr`.
     private func tiny(lr: String, _ extra: [String]) -> [String] {
         ["--data", directory, "--layers", "\(CLITestCase.features),8,\(CLITestCase.classes)", "--batch-size", "8",
