@@ -10,6 +10,10 @@ import BackpropKernelTypes
 /// Floats of scratch space `gemm` needs for its packed panels.
 public let gemmWorkspaceCount: Int = Blocking.workspaceCount
 
+/// Rows of the GEMM's register tile (`mr`): products whose row count is a multiple of it
+/// have no partial tiles.
+public let gemmTileRows: Int = Blocking.mr
+
 /// Computes the `GEMMProblem` (see its documentation): `C = op(A)·op(B) (+ C)`, then the epilogue.
 /// `workspace` must hold `gemmWorkspaceCount` floats, 64-byte aligned, owned by the caller's thread.
 /// Allocates nothing.

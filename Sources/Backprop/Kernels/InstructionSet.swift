@@ -71,6 +71,16 @@ public enum Kernels {
         }
     }
 
+    /// Rows of the register tile of `isa`'s GEMM: callers that split a product's rows among
+    /// threads cut on multiples of it, so no thread computes a partial tile.
+    public static func tileRows(for isa: InstructionSet = .active) -> Int {
+        switch isa {
+        case .avx512: return BackpropKernelsAVX512.gemmTileRows
+        case .avx2: return BackpropKernelsAVX2.gemmTileRows
+        case .portable: return BackpropKernelsPortable.gemmTileRows
+        }
+    }
+
     /// `C = op(A)·op(B) (+ C)`, then the epilogue (see `GEMMProblem`). `workspace` holds
     /// `workspaceCount(for: isa)` floats, 64-byte aligned, used by one thread at a time.
     /// Allocates nothing. Results are bitwise reproducible for a given `isa` (see `GEMMProblem`).

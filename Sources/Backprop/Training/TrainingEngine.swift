@@ -49,6 +49,8 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     /// and the matching flat offsets.
     let rowBoundaries: [Int]
     let flatBoundaries: [Int]
+    /// The rows of each `dW(l)` each task computes (`.threadCountInvariant`).
+    let gradientSplit: WeightGradientSplit
 
     /// NUMA placement: pinning, node-placed buffers, the reduction order.
     let placement: PlacementRuntime
@@ -133,6 +135,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         self.rowBoundaries = rowBoundaries
         let flatBoundaries = rowBoundaries.map { layout.offset(ofRow: $0) }
         self.flatBoundaries = flatBoundaries
+        gradientSplit = WeightGradientSplit(sizes: model.sizes, tasks: threads, granularity: Kernels.tileRows(for: isa))
 
         // The weights: interleaved, or a master whose update chunks sit on the nodes of the
         // tasks that update them plus one replica per node, or (no placement) heap memory.
@@ -544,7 +547,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         var probe: Float = 0
         for l in 0..<layerCount {
             let outputs = sizes[l + 1], inputs = sizes[l]
-            let r0 = rowSplit(outputs, p), r1 = rowSplit(outputs, p + 1)
+            let r0 = gradientSplit.boundaries[l][p], r1 = gradientSplit.boundaries[l][p + 1]
             guard r0 < r1 else { continue }
             let hPrevious = l == 0 ? (stagedInput.map { UnsafePointer($0) } ?? input!) : layerBuffers(l - 1).h
             let delta = layerBuffers(l).delta
@@ -561,13 +564,6 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             probe += finish(entry: 2 * l + 1, rows: r0..<r1)
         }
         taskProbes[p * Self.probeStride] = probe
-    }
-
-    /// Boundary `p` of `threads` blocks of `rows` rows, on multiples of 24 rows (a whole number
-    /// of the GEMM's register tiles, 4 to 12 rows high): any split gives the same bits.
-    @inline(__always)
-    private func rowSplit(_ rows: Int, _ p: Int) -> Int {
-        p >= threads ? rows : rows * p / threads / 24 * 24
     }
 
     /// `.threadCountInvariant`: `a`, `h`, `delta` of layer `l` for the whole batch.
