@@ -1,5 +1,8 @@
-// Epilogues: applied to each finished tile of C right after its last multiply-add, while
-// the tile is still in L1. Identity, ReLU and leaky ReLU run vectorised; tanh, sigmoid and
+// Epilogues. Bias and activation: applied to each finished tile of C right after its last
+// multiply-add, while the tile is still in L1. The activation derivative: applied to each
+// finished block of `mc` rows (still in L2), row by row, so that its reads of `a`, which
+// come from L3 or memory, are long streams the prefetchers follow; tile by tile they were
+// two lines per row, and measured 1.5–2% slower on whole training steps. Identity, ReLU and leaky ReLU run vectorised; tanh, sigmoid and
 // GELU call the scalar `Activation` methods (libm). Both give bitwise the same values as
 // `Activation.callAsFunction` and `Activation.derivative`.
 import BackpropKernelTypes

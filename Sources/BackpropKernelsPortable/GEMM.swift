@@ -4,7 +4,8 @@
 //
 // The GEMM is BLIS style: five loops around one micro-kernel (GEMM+MicroKernel.swift), with
 // packing (GEMM+Packing.swift) kept apart from it, sizes in GEMM+Blocking.swift, and the
-// epilogue (GEMM+Epilogue.swift) applied to each tile of C as it is finished.
+// epilogue (GEMM+Epilogue.swift) applied to each tile of C as it is finished (bias and
+// activation) or to each finished row block (the activation derivative).
 import BackpropKernelTypes
 
 /// Floats of scratch space `gemm` needs for its packed panels.
@@ -50,6 +51,12 @@ private struct TiledProduct {
     var m: Int, n: Int
     var a: GEMMOperand, b: GEMMOperand
     var transposedC: Bool
+    /// Whether the epilogue runs once per packed row block (on its whole rows) rather than on
+    /// each tile: the activation derivative, whose operands are read from memory.
+    var blockEpilogue: Bool {
+        if case .activationDerivative = problem.epilogue { return true }
+        return false
+    }
 
     init(_ p: GEMMProblem) {
         problem = p; m = p.m; n = p.n; a = p.a; b = p.b; transposedC = false
@@ -85,6 +92,13 @@ private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<F
                 packA(t.a, rows: rows, steps: steps, into: packedA)
                 multiplyPackedBlock(t, rows: rows, steps: steps, columns: columns,
                                     packedA: packedA, packedB: packedB, edgeTile: edgeTile)
+                if steps.upperBound == k && t.blockEpilogue {
+                    // The derivative epilogue reads `a` from far caches: whole rows of the
+                    // block stream it, where tile by tile each read is two lines per row.
+                    applyEpilogue(t.problem.epilogue, rows: t.transposedC ? columns : rows,
+                                  columns: t.transposedC ? rows : columns, c: t.problem.c,
+                                  ldc: t.problem.cLeadingDimension)
+                }
             }
         }
     }
@@ -110,7 +124,9 @@ private func multiplyPackedBlock(_ t: TiledProduct, rows: Range<Int>, steps: Ran
             if t.transposedC {
                 multiplyTransposedTile(kc: kc, a: aPanel, b: bPanel, c: p.c + (j0 &* ldc &+ i0), ldc: ldc,
                                        loadC: loadC, height: height, width: width, tile: edgeTile)
-                if isLastBlock { applyEpilogue(p.epilogue, rows: tileColumns, columns: tileRows, c: p.c, ldc: ldc) }
+                if isLastBlock && !t.blockEpilogue {
+                    applyEpilogue(p.epilogue, rows: tileColumns, columns: tileRows, c: p.c, ldc: ldc)
+                }
             } else {
                 let c = p.c + (i0 &* ldc &+ j0)
                 if height == mr && width == nr {
@@ -123,7 +139,9 @@ private func multiplyPackedBlock(_ t: TiledProduct, rows: Range<Int>, steps: Ran
                     multiplyEdgeTile(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC,
                                      height: height, width: width, tile: edgeTile)
                 }
-                if isLastBlock { applyEpilogue(p.epilogue, rows: tileRows, columns: tileColumns, c: p.c, ldc: ldc) }
+                if isLastBlock && !t.blockEpilogue {
+                    applyEpilogue(p.epilogue, rows: tileRows, columns: tileColumns, c: p.c, ldc: ldc)
+                }
             }
             aPanel += mr &* kc
         }

@@ -13,6 +13,9 @@ final class GEMMEpilogueTests: XCTestCase {
                                             .sigmoid, .gelu]
     /// Edge-heavy shapes: columns not a multiple of any vector width, rows past a tile.
     static let shapes: [(m: Int, n: Int, k: Int)] = [(19, 37, 23), (1, 5, 300), (14, 64, 9), (3, 3, 0), (40, 10, 30)]
+    /// The derivative runs per packed block of rows (`mc`) and columns (`nc`): these also span
+    /// several of both, with partial last blocks, and a transposed product of several blocks.
+    static let derivativeShapes = shapes + [(300, 1100, 20), (400, 10, 30)]
 
     /// `C = op(A)·op(B) + bias` within tolerance, `output = f(C)` bitwise (the scalar
     /// `Activation` definition), padding of `C` and `output` untouched; with and without bias
@@ -86,7 +89,7 @@ final class GEMMEpilogueTests: XCTestCase {
     func testActivationDerivative() {
         for isa in supportedISAs {
             for f in Self.activations {
-                for s in Self.shapes {
+                for s in Self.derivativeShapes {
                     let g = GEMMCase(m: s.m, n: s.n, k: s.k, transposeA: false, transposeB: false, pad: 2,
                                      seed: UInt64(3 * s.m + s.n + s.k))
                     let ld = s.n + 5
