@@ -35,15 +35,17 @@ public enum BenchCommand {
                                                         repeats: o.repeats, allocationProbe: allocationProbe)
                     .run(makeStepper: makeStepper ?? { c, p in
                         try BenchTrainerStepper(configuration: c, threads: p, reduction: o.reduction,
-                                                placement: o.placement, optimizer: o.optimizer)
+                                                placement: o.placement, optimizer: o.optimizer, packing: o.packing)
                     }, progress: progress.show)
                 report.reduction = o.reduction.rawValue
+                report.packing = o.packing.rawValue
                 progress.finish()
                 print(o.json ? report.json() : report.text(), terminator: "")
                 if !o.json, makeStepper == nil, let first = o.configurations.first, let threads = o.threadCounts.max() {
                     // The placement used and the pages per node of the main buffers, for the largest thread count.
                     let probe = try BenchTrainerStepper(configuration: first, threads: threads, reduction: o.reduction,
-                                                        placement: o.placement, optimizer: o.optimizer)
+                                                        placement: o.placement, optimizer: o.optimizer,
+                                                        packing: o.packing)
                     try probe.step()
                     print("\n\(first.name) at \(threads) threads, " + probe.placementReport.description)
                 }

@@ -26,6 +26,8 @@ public struct TrainBenchOptions: Equatable, Sendable {
     public var placement: Placement = .automatic
     /// The optimizer flags (`--optimizer`, `--momentum`, …); `nil`: plain SGD at η = 0.01.
     public var optimizer: OptimizerConfiguration? = nil
+    /// Who packs the shared GEMM operands (`--packing automatic|shared|per-worker`).
+    public var packing: TrainerOptions.Packing = .automatic
 }
 
 /// Options of `mlp-bench gemm`.
@@ -81,6 +83,7 @@ extension BenchCommandLine {
     public static let usage = """
     usage: mlp-bench [--layers 784,1024,1024,10 --batch 1024] [--config A,B,C,D] [--threads 1,2]
                      [--steps N] [--warmup N] [--repeat N] [--reduction invariant|tree] [--json]
+                 [--packing automatic|shared|per-worker]
                      [--numa automatic|interleaved|replicated|none] [--optimizer NAME …] [--lr-warmup N]
            mlp-bench --peers [torch,jax[,torch-compile]] [--config A,B,C,D] [--threads 1,2] [--repeat 3]
                      [--windows 3] [--steps N] [--warmup N] [--nice -20] [--json]
@@ -123,6 +126,7 @@ extension BenchCommandLine {
         var steps: Int?, warmup: Int?, repeats: Int?, json = false, openBLAS = true
         var peers: [PeerFramework]?, nice: Int?, windows: Int?
         var reduction = TrainerOptions.Reduction.threadCountInvariant
+        var packing: TrainerOptions.Packing?
         var placement = Placement.automatic
         var optimizer: OptimizerConfiguration?
         var baseline = "Benchmarks/baseline.json", full = false, update = false
@@ -133,7 +137,7 @@ extension BenchCommandLine {
         case "gate": ["--baseline", "--full", "--threshold", "--max-spread", "--min-cores-free", "--repeat", "--threads",
                       "--update-baseline", "--json"]
         default: ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat", "--json",
-                  "--reduction", "--numa", "--peers", "--nice", "--windows"]
+                  "--reduction", "--numa", "--peers", "--nice", "--windows", "--packing"]
         }
         while let flag = try p.nextFlag() {
             if flag == "--help" || flag == "-h" { return .help }
@@ -182,6 +186,14 @@ extension BenchCommandLine {
                 case "invariant", "threadCountInvariant": reduction = .threadCountInvariant
                 case "tree", "perWorkerTree": reduction = .perWorkerTree
                 default: throw BenchFlagError(flag, "expected invariant or tree, got '\(v)'")
+                }
+            case "--packing":
+                let v = try p.value(flag)
+                switch v {
+                case "automatic": packing = .automatic
+                case "shared": packing = .shared
+                case "per-worker", "perWorker": packing = .perWorker
+                default: throw BenchFlagError(flag, "expected automatic, shared or per-worker, got '\(v)'")
                 }
             case "--numa":
                 let v = try p.value(flag)
@@ -232,6 +244,9 @@ extension BenchCommandLine {
                                            rounds: repeats ?? 3, windows: windows ?? 3, nice: nice ?? 0, json: json,
                                            reduction: reduction, placement: placement))
         }
+        if packing != nil && (peers != nil || sub == "gemm" || sub == "gate") {
+            throw BenchFlagError("--packing", "applies to training steps only (not --peers, gemm or gate)")
+        }
         if nice != nil { throw BenchFlagError("--nice", "needs --peers") }
         if windows != nil { throw BenchFlagError("--windows", "needs --peers") }
         switch sub {
@@ -247,7 +262,7 @@ extension BenchCommandLine {
         default:
             return .train(TrainBenchOptions(configurations: configurations, threadCounts: threadCounts,
                                             reduction: reduction, repeats: repeats ?? 5, json: json,
-                                            placement: placement, optimizer: optimizer))
+                                            placement: placement, optimizer: optimizer, packing: packing ?? .automatic))
         }
     }
 }
@@ -276,7 +291,7 @@ struct FlagReader {
     }
 
     static let valued: Set<String> = ["--layers", "--batch", "--config", "--threads", "--steps", "--warmup", "--repeat",
-                                      "--reduction", "--numa", "--lr-warmup", "--peers", "--nice", "--windows",
+                                      "--reduction", "--numa", "--lr-warmup", "--peers", "--nice", "--windows", "--packing",
                                       "--baseline", "--threshold", "--max-spread", "--min-cores-free"]
 
     mutating func value(_ flag: String) throws -> String {

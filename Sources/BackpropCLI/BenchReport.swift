@@ -51,6 +51,8 @@ public struct BenchReport: Codable, Equatable, Sendable {
     public var training: [TrainingMeasurement]?
     /// The trainer's `TrainerOptions.Reduction` in the training measurements.
     public var reduction: String?
+    /// `TrainerOptions.Packing` of the training steps.
+    public var packing: String?
     public var gemm: [GEMMMeasurement]?
     /// The CBLAS library compared against, when one was loaded.
     public var openBLASLibrary: String?
@@ -79,7 +81,7 @@ public struct BenchReport: Codable, Equatable, Sendable {
             + peaks.map { "\($0.threads) thread\($0.threads == 1 ? "" : "s") \(fixed($0.gflops, 1)) GFLOP/s" }
                 .joined(separator: ", ") + "\n"
         if let training {
-            out += "\ntraining steps (softmax cross-entropy, SGD, random data, reduction \(reduction ?? "default"));"
+            out += "\ntraining steps (softmax cross-entropy, SGD, random data, reduction \(reduction ?? "default"), packing \(packing ?? "automatic"));"
                 + " median [min–max] over repeats\n"
             var t = TextTable(header: ["cfg", "layers", "batch", "P", "samples/s", "GFLOP/s", "of peak",
                                        "fwd/bwd/red/upd", "scaling", "cores free", "allocs/step", "peak RSS"],

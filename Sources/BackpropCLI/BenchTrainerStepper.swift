@@ -12,7 +12,8 @@ public final class BenchTrainerStepper: BenchStepper {
 
     public init(configuration c: BenchConfiguration, threads: Int,
                 reduction: TrainerOptions.Reduction = .threadCountInvariant, placement: Placement = .automatic,
-                optimizer: OptimizerConfiguration? = nil, seed: UInt64 = 42) throws {
+                optimizer: OptimizerConfiguration? = nil, packing: TrainerOptions.Packing = .automatic,
+                seed: UInt64 = 42) throws {
         let activations = Array(repeating: Activation.relu, count: c.sizes.count - 2) + [.identity]
         let model = try MLP(sizes: c.sizes, activations: activations, seed: seed)
         let rule: any Optimizer = try optimizer.map {
@@ -20,7 +21,8 @@ public final class BenchTrainerStepper: BenchStepper {
                         totalSteps: max(c.warmup + c.steps, 1) * 1000)
         } ?? SGD(learningRate: 0.01)
         trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: rule,
-                              threads: threads, options: TrainerOptions(reduction: reduction), placement: placement)
+                              threads: threads, options: TrainerOptions(reduction: reduction, packing: packing),
+                              placement: placement)
         var rng = SplitMix64(seed: seed &+ 1)
         input = Matrix(rows: c.batch, columns: c.sizes[0]) { _, _ in rng.nextSignedUnitFloat() }
         let classes = UInt64(c.sizes[c.sizes.count - 1])

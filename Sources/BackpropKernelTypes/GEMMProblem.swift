@@ -75,15 +75,23 @@ public struct GEMMProblem {
     public var accumulate: Bool
     /// What happens to each finished tile of `C`.
     public var epilogue: GEMMEpilogue
+    /// `op(B)` already packed (by `Kernels.packB`, for this `k` and `n`, on the same instruction
+    /// set), or `nil`: the GEMM then reads these panels instead of packing `b` itself. Callers
+    /// that multiply many row blocks by one `B` from many threads (every worker's shard by the
+    /// same weights) pack it once. Ignored, and `b` packed as usual, when the GEMM tiles `Cᵀ`
+    /// (fewer columns than `Kernels.tileColumns`). Never changes results.
+    public var packedB: UnsafePointer<Float>?
 
     /// A problem; see the properties.
     public init(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand,
                 c: UnsafeMutablePointer<Float>, cLeadingDimension: Int,
-                accumulate: Bool = false, epilogue: GEMMEpilogue = .none) {
+                accumulate: Bool = false, epilogue: GEMMEpilogue = .none,
+                packedB: UnsafePointer<Float>? = nil) {
         self.m = m; self.n = n; self.k = k
         self.a = a; self.b = b
         self.c = c; self.cLeadingDimension = cLeadingDimension
         self.accumulate = accumulate
         self.epilogue = epilogue
+        self.packedB = packedB
     }
 }

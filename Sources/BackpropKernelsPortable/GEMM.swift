@@ -37,6 +37,53 @@ public func gemm(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
     }
 }
 
+/// Steps of `k` per packed block: equal blocks of at most `Blocking.kc`.
+@inline(__always)
+private func blockSteps(_ k: Int) -> Int {
+    let kBlocks = (k &+ Blocking.kc &- 1) / Blocking.kc
+    return (k &+ kBlocks &- 1) / kBlocks
+}
+
+/// Offset in a whole packed `op(B)` (see `gemmPackB`) of the block of `columns` (one `nc`
+/// block) and `k` block starting at `step`: the `nc` blocks in order, each `k` steps of its
+/// width padded to `nr`; within one, its `k` blocks in order, each laid out as `packB` does.
+@inline(__always)
+private func packedBlockOffset(k: Int, columns: Range<Int>, step: Int) -> Int {
+    columns.lowerBound &* k &+ step &* roundUp(columns.count, to: Blocking.nr)
+}
+
+/// Floats of a whole packed `op(B)` of `k × n` (see `gemmPackB`).
+public func gemmPackedBCount(k: Int, n: Int) -> Int {
+    k * roundUp(n, to: Blocking.nr)
+}
+
+/// Register-tile-wide column panels of an `op(B)` with `n` columns.
+public func gemmPanelCount(n: Int) -> Int {
+    (n + Blocking.nr - 1) / Blocking.nr
+}
+
+/// Columns of the register tile (`nr`): products with fewer columns are tiled transposed
+/// and never read a `GEMMProblem.packedB`.
+public let gemmTileColumns: Int = Blocking.nr
+
+/// Packs column panels `panels` (of `gemmPanelCount(n:)`) of `op(B)` (`k × n`) into `dst`,
+/// which holds `gemmPackedBCount(k:n:)` floats, where `GEMMProblem.packedB` expects them.
+/// Disjoint panel ranges may be packed by different threads at once. Allocates nothing.
+public func gemmPackB(_ b: GEMMOperand, k: Int, n: Int, panels: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+    guard k > 0 else { return }
+    let kc = blockSteps(k), nr = Blocking.nr, nc = Blocking.nc
+    for q in panels {
+        let j0 = q &* nr
+        let block = j0 / nc &* nc
+        let columns = block..<min(block &+ nc, n)
+        for pc in stride(from: 0, to: k, by: kc) {
+            let steps = pc..<min(pc &+ kc, k)
+            let panel = dst + (packedBlockOffset(k: k, columns: columns, step: pc) &+ (j0 &- block) &* steps.count)
+            packB(b, steps: steps, columns: j0..<min(j0 &+ nr, n), into: panel)
+        }
+    }
+}
+
 /// `x` rounded up to a multiple of `multiple`.
 @inline(__always)
 private func roundUp(_ x: Int, to multiple: Int) -> Int {
@@ -77,16 +124,22 @@ private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<F
     // Equal k blocks of at most Blocking.kc steps: a short last block would cost a whole pass
     // over C (load and store of every tile) for a few multiply-adds (k = 784 → 4 × 196, not
     // 3 × 256 + 16).
-    let kBlocks = (k &+ Blocking.kc &- 1) / Blocking.kc
-    let kc = (k &+ kBlocks &- 1) / kBlocks
+    let kc = blockSteps(k)
     let packedA = workspace
-    let packedB = workspace + mc &* kc
-    let edgeTile = packedB + kc &* nc
+    let workspaceB = workspace + mc &* kc
+    let edgeTile = workspaceB + kc &* nc
+    let prepacked = t.transposedC ? nil : t.problem.packedB
     for jc in stride(from: 0, to: t.n, by: nc) {
         let columns = jc..<min(jc &+ nc, t.n)
         for pc in stride(from: 0, to: k, by: kc) {
             let steps = pc..<min(pc &+ kc, k)
-            packB(t.b, steps: steps, columns: columns, into: packedB)
+            let packedB: UnsafePointer<Float>
+            if let prepacked {
+                packedB = prepacked + packedBlockOffset(k: k, columns: columns, step: pc)
+            } else {
+                packB(t.b, steps: steps, columns: columns, into: workspaceB)
+                packedB = UnsafePointer(workspaceB)
+            }
             for ic in stride(from: 0, to: t.m, by: mc) {
                 let rows = ic..<min(ic &+ mc, t.m)
                 packA(t.a, rows: rows, steps: steps, into: packedA)
@@ -108,7 +161,7 @@ private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<F
 /// last block of `k`, each finished tile gets the epilogue.
 @inline(__always)
 private func multiplyPackedBlock(_ t: TiledProduct, rows: Range<Int>, steps: Range<Int>, columns: Range<Int>,
-                                 packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+                                 packedA: UnsafeMutablePointer<Float>, packedB: UnsafePointer<Float>,
                                  edgeTile: UnsafeMutablePointer<Float>) {
     let p = t.problem
     let mr = Blocking.mr, nr = Blocking.nr, kc = steps.count, ldc = p.cLeadingDimension

@@ -81,6 +81,46 @@ public enum Kernels {
         }
     }
 
+    /// Columns of the register tile of `isa`'s GEMM: products with fewer columns ignore
+    /// `GEMMProblem.packedB`.
+    public static func tileColumns(for isa: InstructionSet = .active) -> Int {
+        switch isa {
+        case .avx512: return BackpropKernelsAVX512.gemmTileColumns
+        case .avx2: return BackpropKernelsAVX2.gemmTileColumns
+        case .portable: return BackpropKernelsPortable.gemmTileColumns
+        }
+    }
+
+    /// Floats of a whole packed `op(B)` of `k × n` for `isa` (see `packB`).
+    public static func packedBCount(k: Int, n: Int, isa: InstructionSet = .active) -> Int {
+        switch isa {
+        case .avx512: return BackpropKernelsAVX512.gemmPackedBCount(k: k, n: n)
+        case .avx2: return BackpropKernelsAVX2.gemmPackedBCount(k: k, n: n)
+        case .portable: return BackpropKernelsPortable.gemmPackedBCount(k: k, n: n)
+        }
+    }
+
+    /// Column panels of an `op(B)` with `n` columns: the units `packB` packs.
+    public static func panelCount(n: Int, isa: InstructionSet = .active) -> Int {
+        switch isa {
+        case .avx512: return BackpropKernelsAVX512.gemmPanelCount(n: n)
+        case .avx2: return BackpropKernelsAVX2.gemmPanelCount(n: n)
+        case .portable: return BackpropKernelsPortable.gemmPanelCount(n: n)
+        }
+    }
+
+    /// Packs column panels `panels` (of `panelCount(n:)`) of `op(B)` (`k × n`) into `dst`
+    /// (`packedBCount(k:n:)` floats) for `GEMMProblem.packedB`: pack a `B` once, multiply by
+    /// it from many threads. Threads may pack disjoint panel ranges at once. Allocates nothing.
+    public static func packB(_ b: GEMMOperand, k: Int, n: Int, panels: Range<Int>, into dst: UnsafeMutablePointer<Float>,
+                             isa: InstructionSet = .active) {
+        switch isa {
+        case .avx512: BackpropKernelsAVX512.gemmPackB(b, k: k, n: n, panels: panels, into: dst)
+        case .avx2: BackpropKernelsAVX2.gemmPackB(b, k: k, n: n, panels: panels, into: dst)
+        case .portable: BackpropKernelsPortable.gemmPackB(b, k: k, n: n, panels: panels, into: dst)
+        }
+    }
+
     /// `C = op(A)·op(B) (+ C)`, then the epilogue (see `GEMMProblem`). `workspace` holds
     /// `workspaceCount(for: isa)` floats, 64-byte aligned, used by one thread at a time.
     /// Allocates nothing. Results are bitwise reproducible for a given `isa` (see `GEMMProblem`).

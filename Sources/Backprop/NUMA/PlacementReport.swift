@@ -27,6 +27,8 @@ public struct PlacementReport: Sendable, Hashable, CustomStringConvertible {
         case optimizerState = "optimizer state"
         /// GEMM scratch space.
         case workspace
+        /// Operands packed once into the GEMM's panel order and shared by the workers.
+        case packedOperands = "packed operands"
     }
 
     /// One tracked buffer.

@@ -55,14 +55,42 @@ public struct TrainerOptions: Sendable, Hashable {
         case dispatch
     }
 
+    /// Who packs the operands every shard multiplies by (the GEMM's right operands).
+    ///
+    /// Every worker's forward and propagation products use the same `W(l)`, and in
+    /// `.threadCountInvariant` mode every weight-gradient task reads all of `h(l-1)`. Packed by
+    /// each worker or task for itself, each of `P` threads packs all of them, for `1/P` of the
+    /// multiply-adds: with many threads that is a large part of a step. Packed once, the
+    /// threads split the panels in two extra phases (the weights before the shards, the
+    /// activations before the weight gradients) and all read them. Never changes results.
+    public enum Packing: String, Sendable, Hashable, CaseIterable {
+        /// `.shared` from `sharedPackingThreads` threads up, else `.perWorker`.
+        case automatic
+        /// Each operand packed once per step and shared read-only. Costs memory: a packed copy
+        /// of the weights and of the batch's activations. With `.replicated` weights (a copy
+        /// per NUMA node) it falls back to `.perWorker`.
+        case shared
+        /// Each worker or task packs what it multiplies.
+        case perWorker
+    }
+
+    /// The thread count from which `.automatic` packing shares (at 2 threads sharing measured
+    /// within noise on the 2-core development machine; the duplicated packing grows with the
+    /// thread count).
+    public static let sharedPackingThreads = 4
+
     /// Default `.threadCountInvariant`.
     public var reduction: Reduction
     /// Default `.workerPool`.
     public var executor: Executor
+    /// Default `.automatic`.
+    public var packing: Packing
 
-    public init(reduction: Reduction = .threadCountInvariant, executor: Executor = .workerPool) {
+    public init(reduction: Reduction = .threadCountInvariant, executor: Executor = .workerPool,
+                packing: Packing = .automatic) {
         self.reduction = reduction
         self.executor = executor
+        self.packing = packing
     }
 }
 

@@ -10,10 +10,13 @@ import Darwin
 /// and the phases of a step, each a parallel loop run by the executor.
 ///
 /// A step (see `step(batchSize:input:targets:)`):
+/// 0. `.packWeights` (`TrainerOptions.Packing.shared`): the tasks pack every `W(l)` once into
+///    the GEMM's panel order for all workers' forward and propagation products (`SharedPanels`).
 /// 1. `.shards`: worker `p` runs the forward pass of its rows, the loss and `delta(L)`, and
 ///    propagates `delta` down to layer 1 (layer 0's input gradient is never needed); in
 ///    `.perWorkerTree` mode it also computes its shard's `dW`, `db`.
-/// 2. `.weightGradients` (`.threadCountInvariant`): task `p` computes a block of output rows of
+/// 2. `.packActivations` (shared packing, `.threadCountInvariant`): the tasks pack every
+///    `h(l-1)` of the batch once for the weight gradients. Then `.weightGradients`: task `p` computes a block of output rows of
 ///    every `dW(l) = delta(l)ᵀ·h(l-1)` and `db(l)` over the whole batch; or `.reduce(level:)`
 ///    (`.perWorkerTree`): the levels of the tree reduction. The last of these phases also
 ///    checks that the gradients are finite and, when asked, sums the squares of every row.
@@ -23,7 +26,9 @@ import Darwin
 final class TrainingEngine: ParallelTask, @unchecked Sendable {
     enum Phase {
         case prepare
+        case packWeights
         case shards
+        case packActivations
         case weightGradients
         case reduce(level: Int)
         case finalize
@@ -61,6 +66,13 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     let replicas: [UnsafeMutablePointer<Float>]
     /// The parameters worker `p` reads: its node's replica, or `parameters`.
     let workerWeights: [UnsafeMutablePointer<Float>]
+    /// Whether the step packs the shared operands once (`TrainerOptions.Packing`).
+    let sharesPacking: Bool
+    /// With shared packing: the operands, and their storage for up to `panelCapacity` batch
+    /// rows (grown with the batch, outside the steady state).
+    private let panels: SharedPanels?
+    private var panelStorage: UnsafeMutablePointer<Float>?
+    private var panelCapacity = -1
     /// The flat range of the per-worker gradients that iteration `i` sums in the reduction
     /// (a share of its node's steps), and whether these ranges are `flatBoundaries` (one node).
     let reductionRanges: [Range<Int>]
@@ -157,6 +169,12 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             workerWeights = Array(repeating: master, count: threads)
         }
         parameters = master
+        switch options.packing {
+        case .shared: sharesPacking = replicas.isEmpty
+        case .automatic: sharesPacking = replicas.isEmpty && threads >= TrainerOptions.sharedPackingThreads
+        case .perWorker: sharesPacking = false
+        }
+        panels = sharesPacking ? SharedPanels(sizes: model.sizes, isa: isa) : nil
         // Each iteration sums its node's reduction steps over a share of the gradient.
         var ranges: [Range<Int>] = []
         var boundariesByShare: [Int: [Int]] = [:]
@@ -204,6 +222,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
 
     deinit {
         placement.free(parameters)
+        placement.free(panelStorage)
         for replica in replicas { placement.free(replica) }
         placement.free(state)
         if reduction == .threadCountInvariant { placement.free(gradientBuffers[0]) }
@@ -298,13 +317,19 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         self.input = input
         self.targets = targets
 
+        var packSeconds = 0.0
+        if sharesPacking {
+            phase = .packWeights
+            executor.run(iterations: threads, self)
+            packSeconds = monotonicSeconds() - start
+        }
         phase = .shards
         // With more workers than threads, iteration i computes worker iterationWorkers[i]:
         // run them all (idle workers return at once).
         executor.run(iterations: placement.mapsIterationsToWorkers ? threads : shardCount, self)
         let shardsEnd = monotonicSeconds()
-        var forward = 0.0
-        for p in 0..<shardCount { forward = max(forward, workers[p].forwardSeconds) }
+        var forward = packSeconds
+        for p in 0..<shardCount { forward = max(forward, packSeconds + workers[p].forwardSeconds) }
         let meanLoss = Loss.mean(rowLoss, count: batchSize)
         guard meanLoss.isFinite else {
             timings = PhaseTimings(forward: forward, backward: shardsEnd - start - forward)
@@ -316,6 +341,10 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         var gradientSeconds = 0.0
         switch reduction {
         case .threadCountInvariant:
+            if sharesPacking {
+                phase = .packActivations
+                executor.run(iterations: threads, self)
+            }
             phase = .weightGradients
             executor.run(iterations: threads, self)
             gradientSeconds = monotonicSeconds() - shardsEnd
@@ -364,6 +393,14 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             rowLoss = allocateFloats(batchSize)
             rowLoss.initialize(repeating: 0, count: batchSize)
             rowLossCapacity = batchSize
+        }
+        if let panels, batchSize > panelCapacity {
+            // The activations' panels grow with the batch (k = batch rows); in `.perWorkerTree`
+            // mode the tasks never read them.
+            placement.free(panelStorage)
+            let count = panels.count(batch: reduction == .threadCountInvariant ? batchSize : 0)
+            panelStorage = placement.allocate(count, .uniform, kind: .packedOperands, name: "packed operands")
+            panelCapacity = batchSize
         }
         var grow = false
         if placement.isActive && batchSize > stagedCapacity {
@@ -419,7 +456,9 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     func runIteration(_ index: Int) {
         switch phase {
         case .prepare: prepare(index)
+        case .packWeights: packWeights(task: index)
         case .shards: runShard(index)
+        case .packActivations: packActivations(task: index)
         case .weightGradients: computeWeightGradients(task: index)
         case .reduce(let level): reduce(level: level, task: index)
         case .finalize: finishRows(task: index)
@@ -490,7 +529,8 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
                 b: GEMMOperand(parameters + weight.offset, leadingDimension: sizes[l], transposed: true),
                 c: a, cLeadingDimension: sizes[l + 1],
                 epilogue: .biasActivation(bias: parameters + bias.offset, activation: activations[l],
-                                          output: out, outputLeadingDimension: sizes[l + 1])),
+                                          output: out, outputLeadingDimension: sizes[l + 1]),
+                packedB: packed(panels?.forward[l])),
                 workspace: workspace, isa: isa)
             h = UnsafePointer(out)
         }
@@ -532,12 +572,47 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
                     epilogue: .activationDerivative(activation: activations[l - 1],
                                                     preActivation: worker.preActivations[l - 1]!,
                                                     activationValues: worker.activations[l - 1]!,
-                                                    leadingDimension: sizes[l])),
+                                                    leadingDimension: sizes[l]),
+                    packedB: packed(panels?.propagation[l])),
                     workspace: workspace, isa: isa)
             }
         }
         worker.forwardSeconds = forwardEnd - start
         worker.backwardSeconds = monotonicSeconds() - forwardEnd
+    }
+
+    /// Shared packing: task `p`'s panels of every `W(l)ᵀ` (forward) and `W(l)` (propagation).
+    private func packWeights(task p: Int) {
+        guard let panels, let storage = panelStorage else { return }
+        for l in 0..<layerCount {
+            let weight = parameters + layout.entries[2 * l].offset
+            SharedPanels.pack(panels.forward[l], task: p, of: threads, storage: storage, isa: isa,
+                              b: GEMMOperand(weight, leadingDimension: sizes[l], transposed: true))
+            SharedPanels.pack(panels.propagation[l], task: p, of: threads, storage: storage, isa: isa,
+                              b: GEMMOperand(weight, leadingDimension: sizes[l]))
+        }
+    }
+
+    /// Shared packing, `.threadCountInvariant`: task `p`'s panels of every `h(l-1)`.
+    private func packActivations(task p: Int) {
+        guard let panels, let storage = panelStorage else { return }
+        for l in 0..<layerCount {
+            SharedPanels.pack(panels.gradient(l, batch: batchSize), task: p, of: threads, storage: storage, isa: isa,
+                              b: GEMMOperand(previousActivations(l), leadingDimension: sizes[l]))
+        }
+    }
+
+    /// `h(l-1)` of the whole batch (`.threadCountInvariant`): the input for `l = 0`.
+    @inline(__always)
+    private func previousActivations(_ l: Int) -> UnsafePointer<Float> {
+        l == 0 ? (stagedInput.map { UnsafePointer($0) } ?? input!) : layerBuffers(l - 1).h
+    }
+
+    /// The storage of a shared operand, or nil (none: the GEMM packs for itself).
+    @inline(__always)
+    private func packed(_ operand: SharedPanels.Operand??) -> UnsafePointer<Float>? {
+        guard let operand = operand ?? nil, let storage = panelStorage else { return nil }
+        return UnsafePointer(storage + operand.offset)
     }
 
     /// `.threadCountInvariant`: rows `[r0, r1)` of every `dW(l)` and `db(l)`, over the whole batch.
@@ -549,14 +624,15 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             let outputs = sizes[l + 1], inputs = sizes[l]
             let r0 = gradientSplit.boundaries[l][p], r1 = gradientSplit.boundaries[l][p + 1]
             guard r0 < r1 else { continue }
-            let hPrevious = l == 0 ? (stagedInput.map { UnsafePointer($0) } ?? input!) : layerBuffers(l - 1).h
+            let hPrevious = previousActivations(l)
             let delta = layerBuffers(l).delta
             let weight = layout.entries[2 * l], bias = layout.entries[2 * l + 1]
             Kernels.gemm(GEMMProblem(
                 m: r1 - r0, n: inputs, k: batchSize,
                 a: GEMMOperand(delta + r0, leadingDimension: outputs, transposed: true),
                 b: GEMMOperand(hPrevious, leadingDimension: inputs),
-                c: gradient + weight.offset + r0 * inputs, cLeadingDimension: inputs),
+                c: gradient + weight.offset + r0 * inputs, cLeadingDimension: inputs,
+                packedB: packed(panels?.gradient(l, batch: batchSize))),
                 workspace: workspace, isa: isa)
             Kernels.columnSums(rows: batchSize, columns: r1 - r0, x: delta + r0, leadingDimension: outputs,
                                into: gradient + bias.offset + r0, accumulate: false, isa: isa)
