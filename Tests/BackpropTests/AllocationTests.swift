@@ -37,9 +37,10 @@ final class AllocationTests: XCTestCase {
         let small = TrainerFixture.matrix(rows: 3, columns: 20, seed: 3)
         let smallLabels = TrainerFixture.labels(count: 3, classes: 6, seed: 4)
         for reduction in TrainerOptions.Reduction.allCases {
-            for threads in [1, 2, 3, 8] {
+            for (threads, packing) in [(1, TrainerOptions.Packing.automatic), (2, .automatic), (3, .automatic),
+                                       (8, .automatic), (1, .shared), (3, .shared)] {
                 let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1),
-                                          threads: threads, options: TrainerOptions(reduction: reduction))
+                                          threads: threads, options: TrainerOptions(reduction: reduction, packing: packing))
                 for _ in 0..<2 { _ = try trainer.step(input: x, labels: labels) }  // warm up: buffers grow
                 var losses: Float = 0
                 let count = try fewestAllocations {
@@ -47,7 +48,7 @@ final class AllocationTests: XCTestCase {
                     // A smaller batch fits the grown buffers: still nothing.
                     for _ in 0..<3 { losses += try trainer.step(input: small, labels: smallLabels) }
                 }
-                XCTAssertEqual(count, 0, "\(reduction) threads \(threads)")
+                XCTAssertEqual(count, 0, "\(reduction) threads \(threads) packing \(packing)")
                 XCTAssertTrue(losses.isFinite)
                 XCTAssertEqual(trainer.stepCount, 2 + 3 * 8)
             }
