@@ -11,10 +11,10 @@ import XCTest
 /// a failure replays with `scripts/soak MINUTES SEED`): 1 to 4 layers of widths 1 to 97 (mostly odd),
 /// hidden activations from every `Activation`, the loss (softmax cross-entropy, whose output is
 /// linear, or MSE behind any output activation), 1 to 10 threads, the summation mode, the
-/// executor, and an optimizer (SGD plain and with momentum or Nesterov, Adam, AdamW, LAMB, LARS,
-/// some with weight decay and clipping; now and then a rate of 50 that blows up). It then trains
-/// 3 to 9 steps whose batch sizes include 1, fewer samples than threads, exactly the thread
-/// count, and larger odd sizes.
+/// executor, the packing (per worker, shared, automatic), and an optimizer (SGD plain and with
+/// momentum or Nesterov, Adam, AdamW, LAMB, LARS, some with weight decay and clipping; now and
+/// then a rate of 50 that blows up). It then trains 3 to 9 steps whose batch sizes include 1,
+/// fewer samples than threads, exactly the thread count, and larger odd sizes.
 ///
 /// Checked at every step, against a `Trainer` with 1 thread and the same mode and optimizer
 /// (the single-threaded path) and against `MLP.lossAndGradients` on the model before the step:
@@ -40,6 +40,7 @@ final class SoakTests: XCTestCase {
         var threads: Int
         var reduction: TrainerOptions.Reduction
         var executor: TrainerOptions.Executor
+        var packing: TrainerOptions.Packing
         var optimizerName: String
         var makeOptimizer: () throws -> any Optimizer
         var learningRate: Float
@@ -48,7 +49,7 @@ final class SoakTests: XCTestCase {
 
         var description: String {
             "sizes \(sizes) activations \(activations.map(\.name)) loss \(loss.name) threads \(threads) "
-                + "\(reduction) \(executor) optimizer \(optimizerName) batches \(batches)"
+                + "\(reduction) \(executor) packing \(packing) optimizer \(optimizerName) batches \(batches)"
         }
     }
 
@@ -65,6 +66,7 @@ final class SoakTests: XCTestCase {
         var losses: [String: Int] = [:]
         var reductions: [String: Int] = [:]
         var executors: [String: Int] = [:]
+        var packings: [String: Int] = [:]
         var bitwiseSteps = 0
         /// Largest |g − g_ref| / bound over tree-mode steps (1.0 is the tolerance).
         var maxTreeGradient = 0.0
@@ -144,6 +146,7 @@ final class SoakTests: XCTestCase {
         let threads = uniform(0...4) == 0 ? uniform(1...10) : uniform(2...8)
         let reduction = TrainerOptions.Reduction.allCases[uniform(0...1)]
         let executor = TrainerOptions.Executor.allCases[uniform(0...1)]
+        let packing = TrainerOptions.Packing.allCases[uniform(0...2)]
 
         let optimizers: [(String, Float, Bool, () throws -> any Optimizer)] = [
             ("sgd", 0.05, false, { SGD(learningRate: 0.05) }),
@@ -175,7 +178,8 @@ final class SoakTests: XCTestCase {
             }
         }
         return Configuration(sizes: sizes, activations: activations, loss: loss, threads: threads,
-                             reduction: reduction, executor: executor, optimizerName: name, makeOptimizer: make,
+                             reduction: reduction, executor: executor, packing: packing, optimizerName: name,
+                             makeOptimizer: make,
                              learningRate: rate, batches: batches, adaptive: adaptive)
     }
 
@@ -202,7 +206,7 @@ final class SoakTests: XCTestCase {
     private func run(_ c: Configuration, generator g: inout SplitMix64, summary: inout Summary,
                      context: String) throws -> Bool {
         let model = try MLP(sizes: c.sizes, activations: c.activations, seed: g.next())
-        let options = TrainerOptions(reduction: c.reduction, executor: c.executor)
+        let options = TrainerOptions(reduction: c.reduction, executor: c.executor, packing: c.packing)
         let trainer = try Trainer(model: model, loss: c.loss, optimizer: try c.makeOptimizer(), threads: c.threads,
                                   options: options, placement: .none)
         let reference = try Trainer(model: model, loss: c.loss, optimizer: try c.makeOptimizer(), threads: 1,
@@ -213,6 +217,7 @@ final class SoakTests: XCTestCase {
         summary.losses[c.loss.name, default: 0] += 1
         summary.reductions["\(c.reduction)", default: 0] += 1
         summary.executors["\(c.executor)", default: 0] += 1
+        summary.packings["\(c.packing)", default: 0] += 1
         for activation in c.activations { summary.activations.insert(activation.name) }
 
         let inputs = c.sizes[0], outputs = c.sizes[c.sizes.count - 1]
@@ -368,7 +373,8 @@ final class SoakTests: XCTestCase {
             "  batches: \(s.batchSizes.count) distinct sizes \(s.batchSizes.min() ?? 0)...\(s.batchSizes.max() ?? 0), "
                 + "\(s.batchesOfOne) of one sample, \(s.batchesBelowThreads) smaller than the thread count",
             "  optimizers: \(counts(s.optimizers))",
-            "  losses: \(counts(s.losses)); reductions: \(counts(s.reductions)); executors: \(counts(s.executors))",
+            "  losses: \(counts(s.losses)); reductions: \(counts(s.reductions)); executors: \(counts(s.executors)); "
+                + "packings: \(counts(s.packings))",
             "  activations: \(s.activations.sorted().joined(separator: ", ")); largest model \(s.largestParameterCount) parameters",
             "  max deviation: tree-mode gradients \(String(format: "%.3g", s.maxTreeGradient)) × bound, "
                 + "1-thread trainer vs MLP.lossAndGradients \(String(format: "%.3g", s.maxReferenceGradient)) × bound "
