@@ -68,11 +68,12 @@ public let gemmTileColumns: Int = Blocking.nr
 
 /// Packs column panels `panels` (of `gemmPanelCount(n:)`) of `op(B)` (`k × n`) into `dst`,
 /// which holds `gemmPackedBCount(k:n:)` floats, where `GEMMProblem.packedB` expects them.
-/// Disjoint panel ranges may be packed by different threads at once. Allocates nothing.
+/// Disjoint panel ranges may be packed by different threads at once. Panels outside
+/// `0..<gemmPanelCount(n:)` are ignored. Allocates nothing.
 public func gemmPackB(_ b: GEMMOperand, k: Int, n: Int, panels: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
-    guard k > 0 else { return }
+    guard k > 0, n > 0 else { return }
     let kc = blockSteps(k), nr = Blocking.nr, nc = Blocking.nc
-    for q in panels {
+    for q in panels.clamped(to: 0..<gemmPanelCount(n: n)) {
         let j0 = q &* nr
         let block = j0 / nc &* nc
         let columns = block..<min(block &+ nc, n)

@@ -16,7 +16,8 @@ final class GEMMPackedOperandTests: XCTestCase {
                     let g = GEMMCase(m: s.m, n: s.n, k: s.k, transposeA: transposeA, transposeB: transposeB, pad: 3,
                                      seed: UInt64(s.m * 7 + s.n + s.k))
                     let expected = g.run(isa: isa, accumulate: true)
-                    let packed = AlignedBuffer(count: Kernels.packedBCount(k: s.k, n: s.n, isa: isa))
+                    let packed = AlignedBuffer(count: Kernels.packedBCount(k: s.k, n: s.n, isa: isa) + 1)
+                    packed.base[Kernels.packedBCount(k: s.k, n: s.n, isa: isa)] = -7
                     let panels = Kernels.panelCount(n: s.n, isa: isa)
                     XCTAssertEqual(panels, (s.n + Kernels.tileColumns(for: isa) - 1) / Kernels.tileColumns(for: isa))
                     var result = g.c
@@ -24,11 +25,15 @@ final class GEMMPackedOperandTests: XCTestCase {
                     g.a.withUnsafeBufferPointer { ap in
                         g.b.withUnsafeBufferPointer { bp in
                             let b = GEMMOperand(bp.baseAddress!, leadingDimension: g.ldb, transposed: transposeB)
-                            // Three "threads", the last panels first.
+                            // Three "threads", the last panels first; panels past the end are ignored
+                            // (the buffer's last float is a sentinel).
                             for t in [2, 0, 1] {
-                                Kernels.packB(b, k: s.k, n: s.n, panels: (panels * t / 3)..<(panels * (t + 1) / 3),
+                                Kernels.packB(b, k: s.k, n: s.n,
+                                              panels: (panels * t / 3)..<(t == 2 ? panels + 5 : panels * (t + 1) / 3),
                                               into: packed.base, isa: isa)
                             }
+                            XCTAssertEqual(packed.base[Kernels.packedBCount(k: s.k, n: s.n, isa: isa)], -7,
+                                           "\(isa) \(form) \(s): wrote past the packed operand")
                             result.withUnsafeMutableBufferPointer { cp in
                                 Kernels.gemm(GEMMProblem(m: s.m, n: s.n, k: s.k,
                                                          a: GEMMOperand(ap.baseAddress!, leadingDimension: g.lda,

@@ -111,7 +111,8 @@ public enum Kernels {
 
     /// Packs column panels `panels` (of `panelCount(n:)`) of `op(B)` (`k × n`) into `dst`
     /// (`packedBCount(k:n:)` floats) for `GEMMProblem.packedB`: pack a `B` once, multiply by
-    /// it from many threads. Threads may pack disjoint panel ranges at once. Allocates nothing.
+    /// it from many threads. Threads may pack disjoint panel ranges at once; panels outside
+    /// `0..<panelCount(n:)` are ignored. Allocates nothing.
     public static func packB(_ b: GEMMOperand, k: Int, n: Int, panels: Range<Int>, into dst: UnsafeMutablePointer<Float>,
                              isa: InstructionSet = .active) {
         switch isa {
