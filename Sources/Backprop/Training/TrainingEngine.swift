@@ -16,8 +16,9 @@ import Darwin
 ///    propagates `delta` down to layer 1 (layer 0's input gradient is never needed); in
 ///    `.perWorkerTree` mode it also computes its shard's `dW`, `db`.
 /// 2. `.packActivations` (shared packing, `.threadCountInvariant`): the tasks pack every
-///    `h(l-1)` of the batch once for the weight gradients. Then `.weightGradients`: task `p` computes a block of output rows of
-///    every `dW(l) = delta(l)ᵀ·h(l-1)` and `db(l)` over the whole batch; or `.reduce(level:)`
+///    `h(l-1)` of the batch once for the weight gradients. Then `.weightGradients`: task `p`
+///    computes a block of output rows (`WeightGradientSplit`) of every
+///    `dW(l) = delta(l)ᵀ·h(l-1)` and `db(l)` over the whole batch; or `.reduce(level:)`
 ///    (`.perWorkerTree`): the levels of the tree reduction. The last of these phases also
 ///    checks that the gradients are finite and, when asked, sums the squares of every row.
 /// 3. `.measure` (only for optimizers that request `.updates` norms): the optimizer's first
