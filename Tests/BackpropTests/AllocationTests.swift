@@ -4,29 +4,9 @@ import XCTest
 
 /// The steady-state training step makes no heap allocation.
 final class AllocationTests: XCTestCase {
-    /// Heap allocations made by the whole process while `body` runs.
-    private func allocations(_ body: () throws -> Void) rethrows -> UInt64 {
-        bp_allocation_counting(1)
-        let before = bp_allocation_count()
-        defer { bp_allocation_counting(0) }
-        try body()
-        return UInt64(bp_allocation_count() - before)
-    }
-
-    /// The fewest allocations over three runs of `body`. The counter sees every thread of the
-    /// test process, and under `swift test --parallel` one allocation from outside the trainer
-    /// was seen once in a dozen suite runs (a standalone program counting the same steps saw
-    /// none in 2000 tries); a steady-state step is deterministic, so an allocation of ours would
-    /// show in every run.
-    private func fewestAllocations(_ body: () throws -> Void) rethrows -> UInt64 {
-        var fewest = UInt64.max
-        for _ in 0..<3 { fewest = min(fewest, try allocations(body)) }
-        return fewest
-    }
-
     func testCounterSeesAllocations() {
         // The counter itself works (so a zero below means something).
-        let count = allocations { _ = AlignedBuffer(count: 1000) }
+        let count = processAllocations { _ = AlignedBuffer(count: 1000) }
         XCTAssertGreaterThanOrEqual(count, 1)
     }
 
@@ -43,7 +23,7 @@ final class AllocationTests: XCTestCase {
                                           threads: threads, options: TrainerOptions(reduction: reduction, packing: packing))
                 for _ in 0..<2 { _ = try trainer.step(input: x, labels: labels) }  // warm up: buffers grow
                 var losses: Float = 0
-                let count = try fewestAllocations {
+                let count = try fewestProcessAllocations {
                     for _ in 0..<5 { losses += try trainer.step(input: x, labels: labels) }
                     // A smaller batch fits the grown buffers: still nothing.
                     for _ in 0..<3 { losses += try trainer.step(input: small, labels: smallLabels) }
@@ -61,7 +41,7 @@ final class AllocationTests: XCTestCase {
         let y = TrainerFixture.matrix(rows: 19, columns: 3, seed: 2)
         let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(learningRate: 0.1), threads: 4)
         _ = try trainer.step(input: x, targets: y)
-        let count = try fewestAllocations { for _ in 0..<5 { _ = try trainer.step(input: x, targets: y) } }
+        let count = try fewestProcessAllocations { for _ in 0..<5 { _ = try trainer.step(input: x, targets: y) } }
         XCTAssertEqual(count, 0)
     }
 
@@ -74,7 +54,7 @@ final class AllocationTests: XCTestCase {
                              labels: TrainerFixture.labels(count: 4, classes: 3, seed: 1))
         let big = TrainerFixture.matrix(rows: 64, columns: 4, seed: 2)
         let bigLabels = TrainerFixture.labels(count: 64, classes: 3, seed: 2)
-        let count = try allocations { _ = try trainer.step(input: big, labels: bigLabels) }
+        let count = try processAllocations { _ = try trainer.step(input: big, labels: bigLabels) }
         XCTAssertGreaterThan(count, 0)
     }
 
@@ -88,6 +68,6 @@ final class AllocationTests: XCTestCase {
         let single = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1),
                                  threads: 1, options: TrainerOptions(executor: .dispatch))
         _ = try single.step(input: x, labels: labels)
-        XCTAssertEqual(try fewestAllocations { for _ in 0..<3 { _ = try single.step(input: x, labels: labels) } }, 0)
+        XCTAssertEqual(try fewestProcessAllocations { for _ in 0..<3 { _ = try single.step(input: x, labels: labels) } }, 0)
     }
 }

@@ -7,23 +7,6 @@ import XCTest
 /// `TrainingState` bitwise, and the trainer hooks it relies on (global norms, the measure
 /// pass) behave as documented.
 final class OptimizerStateAndAllocationTests: XCTestCase {
-    private func allocations(_ body: () throws -> Void) rethrows -> Int {
-        bp_allocation_counting(1)
-        let before = bp_allocation_count()
-        defer { bp_allocation_counting(0) }
-        try body()
-        return Int(bp_allocation_count() - before)
-    }
-
-    /// The fewest allocations over three runs (as `AllocationTests`: the counter sees every
-    /// thread of the test process; a steady-state step is deterministic, so an allocation of
-    /// ours shows in every run).
-    private func fewestAllocations(_ body: () throws -> Void) rethrows -> Int {
-        var fewest = Int.max
-        for _ in 0..<3 { fewest = min(fewest, try allocations(body)) }
-        return fewest
-    }
-
     /// Every optimizer, with a warm-up, a schedule and clipping switched on, so every branch
     /// of `prepare` and `update` runs.
     private func allOptimizers() throws -> [(String, any Optimizer)] {
@@ -54,7 +37,7 @@ final class OptimizerStateAndAllocationTests: XCTestCase {
                                               threads: threads, options: TrainerOptions(reduction: reduction))
                     for _ in 0..<2 { _ = try trainer.step(input: x, labels: labels) }
                     var losses: Float = 0
-                    let count = try fewestAllocations {
+                    let count = try fewestProcessAllocations {
                         for _ in 0..<5 { losses += try trainer.step(input: x, labels: labels) }
                     }
                     XCTAssertEqual(count, 0, "\(name) \(reduction) threads \(threads)")
@@ -74,7 +57,7 @@ final class OptimizerStateAndAllocationTests: XCTestCase {
         let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1), threads: 2)
         _ = try trainer.step(input: x, labels: labels)
         var rate: Float = 0.1
-        let count = try fewestAllocations {
+        let count = try fewestProcessAllocations {
             for _ in 0..<5 {
                 rate *= 0.9
                 trainer.optimizer = SGD(learningRate: rate)

@@ -209,17 +209,9 @@ final class PlacementTrainerTests: XCTestCase {
                                               threads: threads, options: TrainerOptions(reduction: reduction),
                                               placement: placement, topology: topology)
                     for _ in 0..<2 { _ = try trainer.step(input: x, labels: labels) }
-                    // The counter sees every thread of the process (XCTest's, Dispatch's idle
-                    // threads retiring); a step is deterministic, so an allocation of ours
-                    // would show in every one of three runs: take the fewest.
-                    var fewest = Int.max
-                    for _ in 0..<3 {
-                        bp_allocation_counting(1)
-                        let before = bp_allocation_count()
+                    let fewest = try fewestProcessAllocations {
                         for _ in 0..<4 { _ = try trainer.step(input: x, labels: labels) }
                         for _ in 0..<2 { _ = try trainer.step(input: small, labels: smallLabels) }
-                        fewest = min(fewest, Int(bp_allocation_count() - before))
-                        bp_allocation_counting(0)
                     }
                     XCTAssertEqual(fewest, 0, "\(reduction) \(placement) threads \(threads)")
                 }
