@@ -65,6 +65,27 @@ enum Blocking {
     /// Columns of `op(B)` per packed block (a multiple of `nr`).
     @inline(__always) static var nc: Int { 1024 }
 
+    /// Rows of the largest tile `fewRowsKernel` runs: products with at most twice as many rows
+    /// (an output layer's weight gradient, `m = 10`) are computed unpacked (see `gemm`). It
+    /// takes `2·fewRows` accumulators, 2 for `op(B)` and a broadcast: 27 of 32 registers on
+    /// AVX-512 and arm64, 15 of 16 with AVX2 and SSE.
+    @inline(__always) static var fewRows: Int {
+        #if BACKPROP_AVX512 || arch(arm64)
+        12
+        #else
+        mr
+        #endif
+    }
+
+    /// Elements of `op(B)` (`k·n`) up to which a few-rows product reads it where it is stored:
+    /// 4 MiB, which stays in L3 between steps (10×1024×1024 unpacked: 133 → 166 GFLOP/s on
+    /// Zen 5; 10×1024×8192, 32 MiB, ran 15% slower unpacked than packed).
+    @inline(__always) static var fewRowsUnpacked: Int { 1 << 20 }
+
+    /// Steps of `k` per block up to which the blocked loops run row panels outer (see
+    /// `multiplyPackedBlock`): 1024×1024×10 went from 110 to 210 GFLOP/s on Zen 5.
+    @inline(__always) static var shortSteps: Int { 16 }
+
     /// Floats of workspace: the packed `op(A)` block, the packed `op(B)` block, one edge tile.
     @inline(__always) static var workspaceCount: Int { mc * kc + kc * nc + mr * nr }
 }

@@ -1,11 +1,13 @@
-// The GEMM micro-kernel: the only code that does the multiply-adds. It sees packed panels
-// only (see GEMM+Packing.swift), never the operands' layouts.
+// The GEMM micro-kernel: the only code that does the multiply-adds. The blocked loops hand it
+// packed panels (see GEMM+Packing.swift); products of a few rows hand it the operands where
+// they are stored, through strides (see `fewRowsKernel`).
 
 /// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃`: the full register tile (see `tileKernel`).
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                  c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
-    tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
+    tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: 1, aStepStride: Blocking.mr, b: b,
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC)
 }
 
 /// `C[rows×columns] = (loadC ? C : 0) + Ã·B̃` for an edge tile: `rows` ≤ `mr` and `columns` of
@@ -16,43 +18,93 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
 func microKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                  c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     precondition(rows >= 1 && rows <= Blocking.mr, "edge tile rows out of range")
-    if wide {
-        switch rows {
-        case 1: tileKernel(rows: 1, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 2: tileKernel(rows: 2, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 3: tileKernel(rows: 3, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 4: tileKernel(rows: 4, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 5: tileKernel(rows: 5, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 6: tileKernel(rows: 6, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 7: tileKernel(rows: 7, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        default: tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        }
-    } else {
-        switch rows {
-        case 1: tileKernel(rows: 1, wide: false, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 2: tileKernel(rows: 2, wide: false, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 3: tileKernel(rows: 3, wide: false, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 4: tileKernel(rows: 4, wide: false, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 5: tileKernel(rows: 5, wide: false, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 6: tileKernel(rows: 6, wide: false, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        case 7: tileKernel(rows: 7, wide: false, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        default: tileKernel(rows: Blocking.mr, wide: false, kc: kc, a: a, b: b, c: c, ldc: ldc, loadC: loadC)
-        }
+    let operands = TileOperands(a: a, aRowStride: 1, aStepStride: Blocking.mr, b: b, bStepStride: Blocking.nr,
+                                c: c, ldc: ldc, kc: kc, loadC: loadC)
+    if wide { tile(rows: rows, TwoVectors.self, operands) } else { tile(rows: rows, OneVector.self, operands) }
+}
+
+/// `C[rows×(wide ? nr : nr/2)] = (loadC ? C : 0) + op(A)·op(B)` for at most `Blocking.fewRows`
+/// rows, read where they are stored (no packing): row `r`, step `l` of `op(A)` at
+/// `a[r·aRowStride + l·aStepStride]`, step `l` of `op(B)` at `b[l·bStepStride]` (one or two
+/// vectors). Same multiply-add chain per element as `microKernel`.
+@inline(never)
+func fewRowsKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                   b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+    precondition(rows >= 1 && rows <= Blocking.fewRows, "few-rows tile out of range")
+    let operands = TileOperands(a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                                c: c, ldc: ldc, kc: kc, loadC: loadC)
+    if wide { tile(rows: rows, TwoVectors.self, operands) } else { tile(rows: rows, OneVector.self, operands) }
+}
+
+/// Where a tile's operands are and how they step (see `tileKernel`).
+struct TileOperands {
+    var a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int
+    var b: UnsafePointer<Float>, bStepStride: Int
+    var c: UnsafeMutablePointer<Float>, ldc: Int
+    var kc: Int, loadC: Bool
+}
+
+// Tile heights and widths as types, so that every edge tile is its own specialised function:
+// a switch that called the inlined tile loop 24 times in one function grew past the
+// inliner's size limit, and the loop stayed generic (a branch per row per step, accumulators
+// spilled to the stack; 10×256×256 ran at 45% of peak, 62% once specialised).
+protocol TileHeight { static var rows: Int { get } }
+protocol TileWidth { static var wide: Bool { get } }
+enum OneVector: TileWidth { @inline(__always) static var wide: Bool { false } }
+enum TwoVectors: TileWidth { @inline(__always) static var wide: Bool { true } }
+enum Rows1: TileHeight { @inline(__always) static var rows: Int { 1 } }
+enum Rows2: TileHeight { @inline(__always) static var rows: Int { 2 } }
+enum Rows3: TileHeight { @inline(__always) static var rows: Int { 3 } }
+enum Rows4: TileHeight { @inline(__always) static var rows: Int { 4 } }
+enum Rows5: TileHeight { @inline(__always) static var rows: Int { 5 } }
+enum Rows6: TileHeight { @inline(__always) static var rows: Int { 6 } }
+enum Rows7: TileHeight { @inline(__always) static var rows: Int { 7 } }
+enum Rows8: TileHeight { @inline(__always) static var rows: Int { 8 } }
+enum Rows9: TileHeight { @inline(__always) static var rows: Int { 9 } }
+enum Rows10: TileHeight { @inline(__always) static var rows: Int { 10 } }
+enum Rows11: TileHeight { @inline(__always) static var rows: Int { 11 } }
+enum Rows12: TileHeight { @inline(__always) static var rows: Int { 12 } }
+
+/// Runs the tile of `rows` rows (1…12) and `Width` columns.
+@inline(__always)
+private func tile<Width: TileWidth>(rows: Int, _ width: Width.Type, _ o: TileOperands) {
+    switch rows {
+    case 1: tile(Rows1.self, width, o)
+    case 2: tile(Rows2.self, width, o)
+    case 3: tile(Rows3.self, width, o)
+    case 4: tile(Rows4.self, width, o)
+    case 5: tile(Rows5.self, width, o)
+    case 6: tile(Rows6.self, width, o)
+    case 7: tile(Rows7.self, width, o)
+    case 8: tile(Rows8.self, width, o)
+    case 9: tile(Rows9.self, width, o)
+    case 10: tile(Rows10.self, width, o)
+    case 11: tile(Rows11.self, width, o)
+    default: tile(Rows12.self, width, o)
     }
 }
 
-/// `C[rows×(wide ? nr : nr/2)] = (loadC ? C : 0) + Ã·B̃`: `kc` rank-1 updates of the top-left
-/// `rows` rows (≤ `mr`, a literal at every call, so unused rows compile away) and one or two
-/// vectors of columns of a tile of `C` (row stride `ldc`), from packed panels holding `mr` floats
-/// of `op(A)` and `nr` floats of `op(B)` per step.
+/// One specialised tile: `Height.rows` rows, `Width` columns.
+@inline(never)
+private func tile<Height: TileHeight, Width: TileWidth>(_: Height.Type, _: Width.Type, _ o: TileOperands) {
+    tileKernel(rows: Height.rows, wide: Width.wide, kc: o.kc, a: o.a, aRowStride: o.aRowStride,
+               aStepStride: o.aStepStride, b: o.b, bStepStride: o.bStepStride, c: o.c, ldc: o.ldc, loadC: o.loadC)
+}
+
+/// `C[rows×(wide ? nr : nr/2)] = (loadC ? C : 0) + op(A)·op(B)`: `kc` rank-1 updates of the
+/// top-left `rows` rows (≤ 12) and one or two vectors of columns of a tile of `C` (row stride
+/// `ldc`); `op(A)` row `r`, step `l` at `a[r·aRowStride + l·aStepStride]` (packed: `1` and
+/// `mr`), `op(B)` step `l` at `b[l·bStepStride]` (packed: `nr`). `rows` and `wide` are
+/// constants at every call, so unused rows compile away.
 ///
 /// Each `C[i,j]` is one multiply-add chain over the steps in order, starting from the old
 /// `C[i,j]` or zero, independently of every other element: this is what makes results
 /// independent of blocking and of how callers split the product (see `GEMMProblem`).
 @inline(__always)
-private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowStride rs: Int,
+                        aStepStride ss: Int, b: UnsafePointer<Float>, bStepStride bs: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
-    let mr = Blocking.mr, nr = Blocking.nr, w = Vector.scalarCount
+    let w = Vector.scalarCount
     // Accumulators: row r of the tile is (cRa, cRb), two vectors.
     var c0a = Vector(), c0b = Vector()
     var c1a = Vector(), c1b = Vector()
@@ -83,20 +135,20 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
     var pa = a, pb = b
     for _ in 0..<kc {
         let b0 = loadVector(pb), b1 = wide ? loadVector(pb + w) : b0
-        if rows > 0 { rowUpdate(wide, &c0a, &c0b, pa[0], b0, b1) }
-        if rows > 1 { rowUpdate(wide, &c1a, &c1b, pa[1], b0, b1) }
-        if rows > 2 { rowUpdate(wide, &c2a, &c2b, pa[2], b0, b1) }
-        if rows > 3 { rowUpdate(wide, &c3a, &c3b, pa[3], b0, b1) }
-        if rows > 4 { rowUpdate(wide, &c4a, &c4b, pa[4], b0, b1) }
-        if rows > 5 { rowUpdate(wide, &c5a, &c5b, pa[5], b0, b1) }
-        if rows > 6 { rowUpdate(wide, &c6a, &c6b, pa[6], b0, b1) }
-        if rows > 7 { rowUpdate(wide, &c7a, &c7b, pa[7], b0, b1) }
-        if rows > 8 { rowUpdate(wide, &c8a, &c8b, pa[8], b0, b1) }
-        if rows > 9 { rowUpdate(wide, &c9a, &c9b, pa[9], b0, b1) }
-        if rows > 10 { rowUpdate(wide, &c10a, &c10b, pa[10], b0, b1) }
-        if rows > 11 { rowUpdate(wide, &c11a, &c11b, pa[11], b0, b1) }
-        pa += mr
-        pb += nr
+        if rows > 0 { rowUpdate(wide, &c0a, &c0b, pa[0 &* rs], b0, b1) }
+        if rows > 1 { rowUpdate(wide, &c1a, &c1b, pa[1 &* rs], b0, b1) }
+        if rows > 2 { rowUpdate(wide, &c2a, &c2b, pa[2 &* rs], b0, b1) }
+        if rows > 3 { rowUpdate(wide, &c3a, &c3b, pa[3 &* rs], b0, b1) }
+        if rows > 4 { rowUpdate(wide, &c4a, &c4b, pa[4 &* rs], b0, b1) }
+        if rows > 5 { rowUpdate(wide, &c5a, &c5b, pa[5 &* rs], b0, b1) }
+        if rows > 6 { rowUpdate(wide, &c6a, &c6b, pa[6 &* rs], b0, b1) }
+        if rows > 7 { rowUpdate(wide, &c7a, &c7b, pa[7 &* rs], b0, b1) }
+        if rows > 8 { rowUpdate(wide, &c8a, &c8b, pa[8 &* rs], b0, b1) }
+        if rows > 9 { rowUpdate(wide, &c9a, &c9b, pa[9 &* rs], b0, b1) }
+        if rows > 10 { rowUpdate(wide, &c10a, &c10b, pa[10 &* rs], b0, b1) }
+        if rows > 11 { rowUpdate(wide, &c11a, &c11b, pa[11 &* rs], b0, b1) }
+        pa += ss
+        pb += bs
     }
     if rows > 0 { storeVector(c0a, c + 0 &* ldc); if wide { storeVector(c0b, c + (0 &* ldc &+ w)) } }
     if rows > 1 { storeVector(c1a, c + 1 &* ldc); if wide { storeVector(c1b, c + (1 &* ldc &+ w)) } }

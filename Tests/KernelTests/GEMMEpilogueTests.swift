@@ -14,8 +14,9 @@ final class GEMMEpilogueTests: XCTestCase {
     /// Edge-heavy shapes: columns not a multiple of any vector width, rows past a tile.
     static let shapes: [(m: Int, n: Int, k: Int)] = [(19, 37, 23), (1, 5, 300), (14, 64, 9), (3, 3, 0), (40, 10, 30)]
     /// The derivative runs per packed block of rows (`mc`) and columns (`nc`): these also span
-    /// several of both, with partial last blocks, and a transposed product of several blocks.
-    static let derivativeShapes = shapes + [(300, 1100, 20), (400, 10, 30)]
+    /// several of both, with partial last blocks, and a transposed product of several blocks;
+    /// a short `k` (row panels outer) over several blocks; a few-rows product (nothing packed).
+    static let derivativeShapes = shapes + [(300, 1100, 20), (400, 10, 30), (300, 1100, 10), (12, 77, 40)]
 
     /// `C = op(A)·op(B) + bias` within tolerance, `output = f(C)` bitwise (the scalar
     /// `Activation` definition), padding of `C` and `output` untouched; with and without bias
