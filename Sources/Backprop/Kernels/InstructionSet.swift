@@ -146,6 +146,16 @@ public enum Kernels {
         }
     }
 
+    /// `Σ x[i]·0`: `±0` when all `count` floats at `x` are finite, NaN when any is NaN or ±∞.
+    @inline(__always)
+    public static func nonFiniteProbe(_ x: UnsafePointer<Float>, count: Int, isa: InstructionSet = .active) -> Float {
+        switch isa {
+        case .avx512: return BackpropKernelsAVX512.nonFiniteProbe(x, count: count)
+        case .avx2: return BackpropKernelsAVX2.nonFiniteProbe(x, count: count)
+        case .portable: return BackpropKernelsPortable.nonFiniteProbe(x, count: count)
+        }
+    }
+
     /// `out[j] (+)= Σ_i X[i,j]`, summed in increasing `i`: the bias gradient `Σ delta`.
     @inline(__always)
     public static func columnSums(rows: Int, columns: Int, x: UnsafePointer<Float>, leadingDimension: Int,

@@ -680,7 +680,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         let columns = entry.tensor.columns
         let offset = entry.offset + rows.lowerBound * columns
         let gradient = gradientBuffers[0] + offset
-        let probe = nonFiniteProbe(gradient, count: rows.count * columns)
+        let probe = Kernels.nonFiniteProbe(gradient, count: rows.count * columns, isa: isa)
         if !normRequest.isEmpty {
             let weights = parameters + offset
             for r in 0..<rows.count {
@@ -761,24 +761,6 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
                                                  count: flatBoundaries[p + 1] - flatBoundaries[p])
         }
     }
-}
-
-/// 0 when `x[0..<count]` are all finite, NaN otherwise (`x·0` is NaN exactly for NaN and ±∞).
-@inline(__always)
-func nonFiniteProbe(_ x: UnsafePointer<Float>, count: Int) -> Float {
-    var lanes = SIMD8<Float>()
-    var i = 0
-    let raw = UnsafeRawPointer(x)
-    while i + 8 <= count {
-        lanes += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD8<Float>.self) * 0
-        i += 8
-    }
-    var probe = lanes.sum()
-    while i < count {
-        probe += x[i] * 0
-        i += 1
-    }
-    return probe
 }
 
 /// `Σ x[j]²` in `Double`, in increasing `j`.

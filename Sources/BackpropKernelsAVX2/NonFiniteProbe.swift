@@ -1,0 +1,1 @@
+../BackpropKernelsPortable/NonFiniteProbe.swift
