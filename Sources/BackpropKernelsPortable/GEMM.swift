@@ -104,7 +104,6 @@ private func fewRowsProduct(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Fl
     }
 }
 
-
 /// Steps of `k` per packed block: equal blocks of at most `Blocking.kc`.
 @inline(__always)
 private func blockSteps(_ k: Int) -> Int {
@@ -260,7 +259,6 @@ private func multiplyPackedBlock(_ t: TiledProduct, rows: Range<Int>, steps: Ran
         }
     }
 }
-
 
 /// The tile at row `i0`, column `j0` of the block: `C (+)= Ã·B̃` from its panels, then, on the
 /// last block of `k`, its epilogue.
