@@ -5,7 +5,9 @@
 // The GEMM is BLIS style: five loops around one micro-kernel (GEMM+MicroKernel.swift), with
 // packing (GEMM+Packing.swift) kept apart from it, sizes in GEMM+Blocking.swift, and the
 // epilogue (GEMM+Epilogue.swift) applied to each tile of C as it is finished (bias and
-// activation) or to each finished row block (the activation derivative).
+// activation) or to each finished row block (the activation derivative). An output layer's
+// products take shorter routes through the same tile loop: few columns are tiled as Cᵀ, few
+// rows (`fewRowsProduct`) run one tile over all rows, a short k runs row panels outer.
 import BackpropKernelTypes
 
 /// Floats of scratch space `gemm` needs for its packed panels.
