@@ -91,6 +91,56 @@ struct GEMMCase {
         var unused: [Float] = [0]
         return run(isa: isa, accumulate: accumulate, output: &unused)
     }
+
+    /// The same product split into `rowCuts × columnCuts` blocks, one `Kernels.gemm` call each
+    /// on offset pointers; returns the `C` they leave.
+    func runSliced(isa: InstructionSet, accumulate: Bool, rowCuts: [Int], columnCuts: [Int]) -> [Float] {
+        var result = c
+        let workspace = AlignedBuffer(count: Kernels.workspaceCount(for: isa))
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                result.withUnsafeMutableBufferPointer { cp in
+                    for (i0, i1) in zip(rowCuts, rowCuts.dropFirst()) {
+                        for (j0, j1) in zip(columnCuts, columnCuts.dropFirst()) {
+                            let aSlice = ap.baseAddress! + (transposeA ? i0 : i0 * lda)
+                            let bSlice = bp.baseAddress! + (transposeB ? j0 * ldb : j0)
+                            Kernels.gemm(GEMMProblem(m: i1 - i0, n: j1 - j0, k: k,
+                                                     a: GEMMOperand(aSlice, leadingDimension: lda, transposed: transposeA),
+                                                     b: GEMMOperand(bSlice, leadingDimension: ldb, transposed: transposeB),
+                                                     c: cp.baseAddress! + i0 * ldc + j0, cLeadingDimension: ldc,
+                                                     accumulate: accumulate),
+                                         workspace: workspace.base, isa: isa)
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Elements of `result` outside the reference's tolerance (`op(A)·op(B)`, plus the old `C`
+    /// when `accumulate`), plus padding elements of `C` that changed.
+    func wrongElements(_ result: [Float], accumulate: Bool) -> Int {
+        var failures = 0
+        for i in 0..<m {
+            for j in 0..<ldc {
+                let index = i * ldc + j
+                guard j < n else {
+                    if result[index].bitPattern != c[index].bitPattern { failures += 1 }
+                    continue
+                }
+                var (expected, magnitude) = reference(i, j)
+                if accumulate { expected += Double(c[index]); magnitude += abs(Double(c[index])) }
+                if !(abs(Double(result[index]) - expected) <= tolerance(magnitude: magnitude)) { failures += 1 }
+            }
+        }
+        return failures
+    }
+}
+
+/// Whether `x` and `y` hold the same floats bit for bit.
+func bitwiseEqual(_ x: [Float], _ y: [Float]) -> Bool {
+    x.count == y.count && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern }
 }
 
 /// The three products training does, as (transposeA, transposeB, name).
