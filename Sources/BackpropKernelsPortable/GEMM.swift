@@ -140,17 +140,62 @@ public let gemmTileColumns: Int = Blocking.nr
 /// Disjoint panel ranges may be packed by different threads at once. Panels outside
 /// `0..<gemmPanelCount(n:)` are ignored. Allocates nothing.
 public func gemmPackB(_ b: GEMMOperand, k: Int, n: Int, panels: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
-    guard k > 0, n > 0 else { return }
+    let panels = panels.clamped(to: 0..<gemmPanelCount(n: n))
+    guard !panels.isEmpty else { return }
+    gemmPackB(b, k: k, n: n, steps: 0..<k, columns: panels.lowerBound &* Blocking.nr..<min(panels.upperBound &* Blocking.nr, n),
+              into: dst)
+}
+
+/// Packs the block `op(B)[steps, columns]` of `op(B)` (`k × n`) into its place in a whole packed
+/// `op(B)` at `dst` (`gemmPackedBCount(k:n:)` floats, the layout `GEMMProblem.packedB` expects):
+/// blocks that together cover `op(B)` pack all of it, in any order. Disjoint blocks may be
+/// packed by different threads at once. The last panel's zero padding (columns `n` up to a
+/// multiple of `nr`) is written with the blocks that hold column `n − 1`. Steps and columns
+/// outside `0..<k` and `0..<n` are ignored. Allocates nothing.
+public func gemmPackB(_ b: GEMMOperand, k: Int, n: Int, steps: Range<Int>, columns: Range<Int>,
+                      into dst: UnsafeMutablePointer<Float>) {
+    let steps = steps.clamped(to: 0..<k), columns = columns.clamped(to: 0..<n)
+    guard !steps.isEmpty, !columns.isEmpty else { return }
     let kc = blockSteps(k), nr = Blocking.nr, nc = Blocking.nc
-    for q in panels.clamped(to: 0..<gemmPanelCount(n: n)) {
-        let j0 = q &* nr
+    var j = columns.lowerBound
+    while j < columns.upperBound {
+        // The part of one panel: columns j..<end of the panel at j0.
+        let j0 = j / nr &* nr, end = min(j0 &+ nr, columns.upperBound)
         let block = j0 / nc &* nc
-        let columns = block..<min(block &+ nc, n)
-        for pc in stride(from: 0, to: k, by: kc) {
-            let steps = pc..<min(pc &+ kc, k)
-            let panel = dst + (packedBlockOffset(k: k, columns: columns, step: pc) &+ (j0 &- block) &* steps.count)
-            packB(b, steps: steps, columns: j0..<min(j0 &+ nr, n), into: panel)
+        let blockColumns = block..<min(block &+ nc, n)
+        var pc = steps.lowerBound / kc &* kc
+        while pc < steps.upperBound {
+            let kBlock = pc..<min(pc &+ kc, k)
+            let part = steps.clamped(to: kBlock)
+            let panel = dst + (packedBlockOffset(k: k, columns: blockColumns, step: pc) &+ (j0 &- block) &* kBlock.count)
+            let first = panel + (part.lowerBound &- pc) &* nr
+            if j == j0 && (end == j0 &+ nr || end == n) {
+                packB(b, steps: part, columns: j0..<end, into: first)
+            } else {
+                packPanelPart(b, steps: part, columns: j..<end, padding: end == n ? j0 &+ nr &- n : 0,
+                              into: first + (j &- j0))
+            }
+            pc &+= kc
         }
+        j = end
+    }
+}
+
+/// `dst[l·nr + c] = op(B)[steps.lowerBound + l, columns.lowerBound + c]`, then `padding` zeros
+/// after each step's run: a part of one panel (where blocks packed by different threads meet;
+/// element by element, since it is at most one panel per block).
+private func packPanelPart(_ b: GEMMOperand, steps: Range<Int>, columns: Range<Int>, padding: Int,
+                           into dst: UnsafeMutablePointer<Float>) {
+    let ld = b.leadingDimension, nr = Blocking.nr
+    var d = dst
+    for l in steps {
+        var c = 0
+        for j in columns {
+            d[c] = b.transposed ? b.base[j &* ld &+ l] : b.base[l &* ld &+ j]
+            c &+= 1
+        }
+        for _ in 0..<padding { d[c] = 0; c &+= 1 }
+        d += nr
     }
 }
 

@@ -39,14 +39,61 @@ final class TrainerPackingTests: XCTestCase {
         }
     }
 
-    func testAutomaticSharesFromTheThresholdOn() throws {
+    /// The packed weights follow the weights: repacked by the update phase after every step (for
+    /// an optimizer with a measuring pass too), and packed again after `restore` replaces them.
+    func testPackedWeightsFollowRestoreAndEveryOptimizer() throws {
+        let optimizers: [any Optimizer] = [try LAMB(learningRate: 0.01), try Adam(learningRate: 0.01)]
+        for optimizer in optimizers {
+            for threads in [1, 3] {
+                let context = "\(type(of: optimizer)) threads \(threads)"
+                let shared = try Trainer(model: try model(), loss: .softmaxCrossEntropy, optimizer: optimizer,
+                                         threads: threads, options: TrainerOptions(packing: .shared))
+                let own = try Trainer(model: try model(), loss: .softmaxCrossEntropy, optimizer: optimizer,
+                                      threads: threads, options: TrainerOptions(packing: .perWorker))
+                // Weights from elsewhere: a differently seeded model trained one step.
+                let other = try Trainer(model: try MLP(sizes: [40, 70, 33, 10], activations: [.relu, .tanh, .identity],
+                                                       seed: 99),
+                                        loss: .softmaxCrossEntropy, optimizer: optimizer, threads: 1)
+                _ = try other.step(input: TrainerFixture.matrix(rows: 8, columns: 40, seed: 5),
+                                   labels: TrainerFixture.labels(count: 8, classes: 10, seed: 6))
+                for step in 0..<5 {
+                    if step == 3 {
+                        try shared.restore(other.exportState())
+                        try own.restore(other.exportState())
+                    }
+                    let x = TrainerFixture.matrix(rows: 48, columns: 40, seed: UInt64(900 + step))
+                    let labels = TrainerFixture.labels(count: 48, classes: 10, seed: UInt64(950 + step))
+                    let a = try shared.step(input: x, labels: labels), b = try own.step(input: x, labels: labels)
+                    XCTAssertEqual(a.bitPattern, b.bitPattern, "\(context) step \(step) loss")
+                    XCTAssertEqual(TrainerFixture.bits(shared.model), TrainerFixture.bits(own.model),
+                                   "\(context) step \(step) weights")
+                }
+            }
+        }
+    }
+
+    /// `.automatic` shares the weights at every thread count and the activations from
+    /// `sharedPackingThreads` on: only then do the packed operands grow with the batch.
+    func testAutomaticSharesWeightsAlwaysAndActivationsFromTheThresholdOn() throws {
+        func packedBytes(_ t: Trainer) -> Int? {
+            t.placementReport.buffers.first { $0.kind == .packedOperands }?.bytes
+        }
         for threads in [1, 2, TrainerOptions.sharedPackingThreads, TrainerOptions.sharedPackingThreads + 3] {
             let trainer = try Trainer(model: try model(), loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1),
                                       threads: threads)
             _ = try trainer.step(input: TrainerFixture.matrix(rows: 8, columns: 40, seed: 1),
                                  labels: TrainerFixture.labels(count: 8, classes: 10, seed: 2))
-            XCTAssertEqual(trainer.placementReport.buffers.contains { $0.kind == .packedOperands },
-                           threads >= TrainerOptions.sharedPackingThreads, "threads \(threads)")
+            let small = try XCTUnwrap(packedBytes(trainer), "threads \(threads): the weights are not shared")
+            _ = try trainer.step(input: TrainerFixture.matrix(rows: 200, columns: 40, seed: 3),
+                                 labels: TrainerFixture.labels(count: 200, classes: 10, seed: 4))
+            let large = try XCTUnwrap(packedBytes(trainer), "threads \(threads)")
+            XCTAssertEqual(large > small, threads >= TrainerOptions.sharedPackingThreads, "threads \(threads)")
         }
+        // Per-worker packing shares nothing.
+        let own = try Trainer(model: try model(), loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1),
+                              threads: 2, options: TrainerOptions(packing: .perWorker))
+        _ = try own.step(input: TrainerFixture.matrix(rows: 8, columns: 40, seed: 1),
+                         labels: TrainerFixture.labels(count: 8, classes: 10, seed: 2))
+        XCTAssertNil(packedBytes(own))
     }
 }

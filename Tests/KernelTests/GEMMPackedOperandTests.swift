@@ -50,4 +50,47 @@ final class GEMMPackedOperandTests: XCTestCase {
             }
         }
     }
+
+    /// `Kernels.packB(_:k:n:steps:columns:into:)`: blocks cut at arbitrary steps and columns
+    /// (inside panels and `k` blocks, across `nc` blocks), packed in any order, give bitwise the
+    /// whole packed operand, zero padding included, and write nothing past it.
+    func testBlocksPackTheWholeOperand() {
+        // (k, n): several k blocks and nc blocks with a partial last panel; one panel; a
+        // single column; fewer columns than a vector.
+        let shapes: [(k: Int, n: Int)] = [(1100, 1100), (600, 70), (5, 32), (3, 1), (17, 7)]
+        for isa in supportedISAs {
+            for s in shapes {
+                for transposed in [false, true] {
+                    let context = "\(isa) k \(s.k) n \(s.n) transposed \(transposed)"
+                    let ld = (transposed ? s.k : s.n) + 3
+                    let stored = randomFloats((transposed ? s.n : s.k) * ld, seed: UInt64(s.k * 31 + s.n))
+                    let count = Kernels.packedBCount(k: s.k, n: s.n, isa: isa)
+                    let whole = AlignedBuffer(count: count), blocks = AlignedBuffer(count: count + 1)
+                    whole.base.initialize(repeating: .nan, count: count)
+                    blocks.base.initialize(repeating: .nan, count: count + 1)
+                    blocks.base[count] = -7
+                    stored.withUnsafeBufferPointer { bp in
+                        let b = GEMMOperand(bp.baseAddress!, leadingDimension: ld, transposed: transposed)
+                        Kernels.packB(b, k: s.k, n: s.n, panels: 0..<Kernels.panelCount(n: s.n, isa: isa),
+                                      into: whole.base, isa: isa)
+                        // Cuts at odd places; the blocks go last-first, some reaching past the edges.
+                        let stepCuts = Array(Set([0, 1, s.k / 3, s.k / 2 + 5, s.k - 1, s.k].filter { $0 >= 0 && $0 <= s.k })).sorted()
+                        let columnCuts = Array(Set([0, s.n / 5, 33, 40, s.n - 1, s.n].filter { $0 >= 0 && $0 <= s.n })).sorted()
+                        var pieces: [(Range<Int>, Range<Int>)] = []
+                        for (s0, s1) in zip(stepCuts, stepCuts.dropFirst()) {
+                            for (c0, c1) in zip(columnCuts, columnCuts.dropFirst()) {
+                                pieces.append((s0..<(s1 == s.k ? s1 + 4 : s1), c0..<(c1 == s.n ? c1 + 9 : c1)))
+                            }
+                        }
+                        for (steps, columns) in pieces.reversed() {
+                            Kernels.packB(b, k: s.k, n: s.n, steps: steps, columns: columns, into: blocks.base, isa: isa)
+                        }
+                    }
+                    XCTAssertEqual(blocks.base[count], -7, "\(context): wrote past the packed operand")
+                    let differing = (0..<count).filter { whole.base[$0].bitPattern != blocks.base[$0].bitPattern }.count
+                    XCTAssertEqual(differing, 0, context)
+                }
+            }
+        }
+    }
 }

@@ -122,6 +122,21 @@ public enum Kernels {
         }
     }
 
+    /// Packs the block `op(B)[steps, columns]` (`k × n`) into its place in a whole packed
+    /// `op(B)` at `dst` (`packedBCount(k:n:)` floats), as `packB(_:k:n:panels:into:isa:)`
+    /// would: blocks that cover `op(B)` pack all of it. Threads may pack disjoint blocks at
+    /// once (a trainer packs the rows of `W` each update task has just written). The last
+    /// panel's zero padding is written with the blocks that hold column `n − 1`; steps and
+    /// columns outside `op(B)` are ignored. Allocates nothing.
+    public static func packB(_ b: GEMMOperand, k: Int, n: Int, steps: Range<Int>, columns: Range<Int>,
+                             into dst: UnsafeMutablePointer<Float>, isa: InstructionSet = .active) {
+        switch isa {
+        case .avx512: BackpropKernelsAVX512.gemmPackB(b, k: k, n: n, steps: steps, columns: columns, into: dst)
+        case .avx2: BackpropKernelsAVX2.gemmPackB(b, k: k, n: n, steps: steps, columns: columns, into: dst)
+        case .portable: BackpropKernelsPortable.gemmPackB(b, k: k, n: n, steps: steps, columns: columns, into: dst)
+        }
+    }
+
     /// `C = op(A)·op(B) (+ C)`, then the epilogue (see `GEMMProblem`). `workspace` holds
     /// `workspaceCount(for: isa)` floats, 64-byte aligned, used by one thread at a time.
     /// Allocates nothing. Results are bitwise reproducible for a given `isa` (see `GEMMProblem`).

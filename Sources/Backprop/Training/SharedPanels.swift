@@ -1,8 +1,9 @@
 /// Right operands of the step's GEMMs packed once into the GEMM's panel order and read by
 /// every worker (`TrainerOptions.Packing.shared`).
 ///
-/// - Weights, before the shards: forward `W(l)ᵀ` (`k = in`, `n = out`) and propagation
-///   `W(l)` (`k = out`, `n = in`, layers above the first).
+/// - Weights: forward `W(l)ᵀ` (`k = in`, `n = out`) and propagation `W(l)` (`k = out`,
+///   `n = in`, layers above the first); packed in a phase before the shards when stale, and
+///   otherwise row by row as the update phase writes them (`packWeightRows`).
 /// - Activations, before the weight gradients (`.threadCountInvariant`): `h(l-1)` of the whole
 ///   batch (`k = batch`, `n = in`) for `dW(l) = delta(l)ᵀ·h(l-1)`.
 ///
@@ -64,6 +65,22 @@ struct SharedPanels {
         guard let top = (0..<(sizes.count - 1)).last(where: { sizes[$0] >= wide }),
               let last = gradient(top, batch: batch) else { return weightCount }
         return last.offset + Self.aligned(Kernels.packedBCount(k: batch, n: last.n, isa: isa))
+    }
+
+    /// Packs rows `rows` of `W(layer)` (`out × in` at `weight`) into both of its operands: columns
+    /// `rows` of the forward `W(l)ᵀ` and steps `rows` of the propagation `W(l)`. The update phase
+    /// calls it for the rows it has just written, so the panels stay current with no pass over
+    /// the weights of their own. Disjoint row ranges may be packed by different threads at once.
+    func packWeightRows(layer l: Int, rows: Range<Int>, weight: UnsafePointer<Float>,
+                        storage: UnsafeMutablePointer<Float>) {
+        if let operand = forward[l] {
+            Kernels.packB(GEMMOperand(weight, leadingDimension: sizes[l], transposed: true), k: operand.k, n: operand.n,
+                          steps: 0..<operand.k, columns: rows, into: storage + operand.offset, isa: isa)
+        }
+        if let operand = propagation[l] {
+            Kernels.packB(GEMMOperand(weight, leadingDimension: sizes[l]), k: operand.k, n: operand.n,
+                          steps: rows, columns: 0..<operand.n, into: storage + operand.offset, isa: isa)
+        }
     }
 
     /// Task `p` of `tasks` packs its share of `operand`'s panels of `b` into `storage`.

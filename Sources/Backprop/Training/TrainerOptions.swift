@@ -60,24 +60,29 @@ public struct TrainerOptions: Sendable, Hashable {
     /// Every worker's forward and propagation products use the same `W(l)`, and in
     /// `.threadCountInvariant` mode every weight-gradient task reads all of `h(l-1)`. Packed by
     /// each worker or task for itself, each of `P` threads packs all of them, for `1/P` of the
-    /// multiply-adds: with many threads that is a large part of a step. Packed once, the
-    /// threads split the panels in two extra phases (the weights before the shards, the
-    /// activations before the weight gradients) and all read them. Never changes results.
+    /// multiply-adds: with many threads that is a large part of a step. Shared, the weights are
+    /// packed once and all workers read them: the update phase repacks the rows of `W(l)` it
+    /// has just written, while they are in cache (and a phase before the shards packs them when
+    /// they are stale: the first step, after `Trainer.restore`). Shared activations are packed
+    /// in a phase of their own before the weight gradients. Never changes results.
     public enum Packing: String, Sendable, Hashable, CaseIterable {
-        /// `.shared` from `sharedPackingThreads` threads up, else `.perWorker`.
+        /// The weights shared (unless `.replicated`); the activations shared from
+        /// `sharedPackingThreads` threads up, packed by each task below that.
         case automatic
-        /// Each operand packed once per step and shared read-only. Costs memory: a packed copy
-        /// of the weights and of the batch's activations. With `.replicated` weights (a copy
-        /// per NUMA node) it falls back to `.perWorker`.
+        /// Both shared. Costs memory: a packed copy of the weights (two, forward and
+        /// propagation) and of the batch's activations. With `.replicated` weights (a copy per
+        /// NUMA node) it falls back to `.perWorker`.
         case shared
         /// Each worker or task packs what it multiplies.
         case perWorker
     }
 
-    /// The thread count from which `.automatic` packing shares. Measured, shared ÷ per-worker
-    /// samples/s, medians of interleaved rounds: on the 2-core development machine at 2 threads
-    /// A 1.03, B 1.00, C 1.00; on a 16-vCPU Xeon (model 207) at 8 threads B 0.89, C 0.86, D 1.09
-    /// (each worker's own panels stay in its L2) and at 16 threads B 1.21, C 1.04, D 1.22.
+    /// The thread count from which `.automatic` packing shares the activations. Measured (both
+    /// shared, the weights then packed in a phase of their own) ÷ per-worker samples/s, medians
+    /// of interleaved rounds: on the 2-core development machine at 2 threads A 1.03, B 1.00,
+    /// C 1.00; on a 16-vCPU Xeon (model 207) at 8 threads B 0.89, C 0.86, D 1.09 (each task's
+    /// own panels stay in its L2, where a shared pass writes them all to memory and reads them
+    /// back) and at 16 threads B 1.21, C 1.04, D 1.22.
     public static let sharedPackingThreads = 16
 
     /// Default `.threadCountInvariant`.

@@ -10,12 +10,14 @@ import Darwin
 /// and the phases of a step, each a parallel loop run by the executor.
 ///
 /// A step (see `step(batchSize:input:targets:)`):
-/// 0. `.packWeights` (`TrainerOptions.Packing.shared`): the tasks pack every `W(l)` once into
-///    the GEMM's panel order for all workers' forward and propagation products (`SharedPanels`).
+/// 0. `.packWeights` (`TrainerOptions.Packing.shared`, only while the packed weights are stale:
+///    the first step, and after `load`): the tasks pack every `W(l)` once into the GEMM's panel
+///    order for all workers' forward and propagation products (`SharedPanels`). Afterwards the
+///    update phase repacks the rows of `W(l)` it has just written, while they are in cache.
 /// 1. `.shards`: worker `p` runs the forward pass of its rows, the loss and `delta(L)`, and
 ///    propagates `delta` down to layer 1 (layer 0's input gradient is never needed); in
 ///    `.perWorkerTree` mode it also computes its shard's `dW`, `db`.
-/// 2. `.packActivations` (shared packing, `.threadCountInvariant`): the tasks pack every
+/// 2. `.packActivations` (shared activations, `sharesActivationPanels`): the tasks pack every
 ///    `h(l-1)` of the batch once for the weight gradients. Then `.weightGradients`: task `p`
 ///    computes a block of output rows (`WeightGradientSplit`) of every
 ///    `dW(l) = delta(l)ᵀ·h(l-1)` and `db(l)` over the whole batch; or `.reduce(level:)`
@@ -23,7 +25,8 @@ import Darwin
 ///    checks that the gradients are finite and, when asked, sums the squares of every row.
 /// 3. `.measure` (only for optimizers that request `.updates` norms): the optimizer's first
 ///    pass, which sums the squares of each row of its update direction.
-/// 4. `.update`: the optimizer, parallel over chunks of whole rows.
+/// 4. `.update`: the optimizer, parallel over chunks of whole rows (with shared packing, a
+///    weight's rows in groups of `Kernels.tileColumns`, each repacked right after its update).
 final class TrainingEngine: ParallelTask, @unchecked Sendable {
     enum Phase {
         case prepare
@@ -67,13 +70,20 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     let replicas: [UnsafeMutablePointer<Float>]
     /// The parameters worker `p` reads: its node's replica, or `parameters`.
     let workerWeights: [UnsafeMutablePointer<Float>]
-    /// Whether the step packs the shared operands once (`TrainerOptions.Packing`).
+    /// Whether the workers read the weights packed once (`TrainerOptions.Packing`; kept
+    /// current by the update phase).
     let sharesPacking: Bool
+    /// Whether the weight-gradient tasks read the batch's activations packed once, in a phase
+    /// of their own (`TrainerOptions.Packing`, `.threadCountInvariant` only).
+    let sharesActivationPanels: Bool
     /// With shared packing: the operands, and their storage for up to `panelCapacity` batch
     /// rows (grown with the batch, outside the steady state).
     private let panels: SharedPanels?
     private var panelStorage: UnsafeMutablePointer<Float>?
     private var panelCapacity = -1
+    /// Whether the packed weights in `panelStorage` hold the current `parameters` (the update
+    /// phase keeps them current; `load` makes them stale).
+    private var weightPanelsCurrent = false
     /// The flat range of the per-worker gradients that iteration `i` sums in the reduction
     /// (a share of its node's steps), and whether these ranges are `flatBoundaries` (one node).
     let reductionRanges: [Range<Int>]
@@ -171,9 +181,16 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         }
         parameters = master
         switch options.packing {
-        case .shared: sharesPacking = replicas.isEmpty
-        case .automatic: sharesPacking = replicas.isEmpty && threads >= TrainerOptions.sharedPackingThreads
-        case .perWorker: sharesPacking = false
+        case .shared:
+            sharesPacking = replicas.isEmpty
+            sharesActivationPanels = sharesPacking && reduction == .threadCountInvariant
+        case .automatic:
+            sharesPacking = replicas.isEmpty
+            sharesActivationPanels = sharesPacking && reduction == .threadCountInvariant
+                && threads >= TrainerOptions.sharedPackingThreads
+        case .perWorker:
+            sharesPacking = false
+            sharesActivationPanels = false
         }
         panels = sharesPacking ? SharedPanels(sizes: model.sizes, isa: isa) : nil
         // Each iteration sums its node's reduction steps over a share of the gradient.
@@ -249,6 +266,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             }
         }
         for replica in replicas { replica.update(from: parameters, count: layout.count) }
+        weightPanelsCurrent = false
     }
 
     /// `model` (same shapes) with the current weights.
@@ -319,7 +337,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         self.targets = targets
 
         var packSeconds = 0.0
-        if sharesPacking {
+        if sharesPacking && !weightPanelsCurrent {
             phase = .packWeights
             executor.run(iterations: threads, self)
             packSeconds = monotonicSeconds() - start
@@ -342,7 +360,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         var gradientSeconds = 0.0
         switch reduction {
         case .threadCountInvariant:
-            if sharesPacking {
+            if sharesActivationPanels {
                 phase = .packActivations
                 executor.run(iterations: threads, self)
             }
@@ -381,6 +399,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         }
         phase = .update
         executor.run(iterations: threads, self)
+        weightPanelsCurrent = sharesPacking
         stepCount += 1
         timings = PhaseTimings(forward: forward, backward: backward, reduction: reductionSeconds,
                                update: monotonicSeconds() - gradientsEnd)
@@ -395,13 +414,13 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             rowLoss.initialize(repeating: 0, count: batchSize)
             rowLossCapacity = batchSize
         }
-        if let panels, batchSize > panelCapacity {
-            // The activations' panels grow with the batch (k = batch rows); in `.perWorkerTree`
-            // mode the tasks never read them.
+        if let panels, panelStorage == nil || (sharesActivationPanels && batchSize > panelCapacity) {
+            // The activations' panels, when shared, grow with the batch (k = batch rows).
             placement.free(panelStorage)
-            let count = panels.count(batch: reduction == .threadCountInvariant ? batchSize : 0)
+            let count = panels.count(batch: sharesActivationPanels ? batchSize : 0)
             panelStorage = placement.allocate(count, .uniform, kind: .packedOperands, name: "packed operands")
             panelCapacity = batchSize
+            weightPanelsCurrent = false
         }
         var grow = false
         if placement.isActive && batchSize > stagedCapacity {
@@ -633,7 +652,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
                 a: GEMMOperand(delta + r0, leadingDimension: outputs, transposed: true),
                 b: GEMMOperand(hPrevious, leadingDimension: inputs),
                 c: gradient + weight.offset + r0 * inputs, cLeadingDimension: inputs,
-                packedB: packed(panels?.gradient(l, batch: batchSize))),
+                packedB: sharesActivationPanels ? packed(panels?.gradient(l, batch: batchSize)) : nil),
                 workspace: workspace, isa: isa)
             Kernels.columnSums(rows: batchSize, columns: r1 - r0, x: delta + r0, leadingDimension: outputs,
                                into: gradient + bias.offset + r0, accumulate: false, isa: isa)
@@ -740,20 +759,31 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             let entry = layout.entries[e]
             let segmentEnd = min(end, entry.firstRow + entry.tensor.rows)
             let columns = entry.tensor.columns
-            let first = (row - entry.firstRow) * columns
-            let elements = first..<((segmentEnd - entry.firstRow) * columns)
-            let chunk = ParameterChunk(
-                tensor: entry.tensor, elements: elements,
-                parameters: parameters + entry.offset + first,
-                gradients: gradientBuffers[0] + entry.offset + first,
-                state: state + stateCount * entry.stateUnits + first, stateStride: entry.tensor.count,
-                norms: norms[e])
-            if measuring {
-                optimizer.measure(chunk, step: step, rowSquares: rowSquares + 2 * layout.rowCount + row)
-            } else {
-                optimizer.update(chunk, step: step)
+            // With shared packing, a weight's rows go in groups of one panel's width: each group
+            // is repacked as soon as it is updated, while it is in cache.
+            let group = panels != nil && !measuring && entry.tensor.kind == .weight ? Kernels.tileColumns(for: isa) : 0
+            while row < segmentEnd {
+                let local = row - entry.firstRow
+                let chunkEnd = group > 0 ? min(segmentEnd, entry.firstRow + (local / group + 1) * group) : segmentEnd
+                let first = local * columns
+                let elements = first..<((chunkEnd - entry.firstRow) * columns)
+                let chunk = ParameterChunk(
+                    tensor: entry.tensor, elements: elements,
+                    parameters: parameters + entry.offset + first,
+                    gradients: gradientBuffers[0] + entry.offset + first,
+                    state: state + stateCount * entry.stateUnits + first, stateStride: entry.tensor.count,
+                    norms: norms[e])
+                if measuring {
+                    optimizer.measure(chunk, step: step, rowSquares: rowSquares + 2 * layout.rowCount + row)
+                } else {
+                    optimizer.update(chunk, step: step)
+                }
+                if group > 0, let panels, let storage = panelStorage {
+                    panels.packWeightRows(layer: entry.tensor.layer, rows: local..<(chunkEnd - entry.firstRow),
+                                          weight: parameters + entry.offset, storage: storage)
+                }
+                row = chunkEnd
             }
-            row = segmentEnd
         }
         // `.replicated`: refresh this chunk of every node's copy.
         for replica in replicas {
