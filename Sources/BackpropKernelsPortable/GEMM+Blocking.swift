@@ -17,8 +17,9 @@ typealias Vector = SIMD4<Float>
 /// vectors wide) and streams packed panels of `op(A)` (`mr` floats per `k` step) and `op(B)`
 /// (`nr` floats per `k` step). Around it, BLIS style:
 /// - `nc` columns of `op(B)` × `kc` steps are packed once (in L3) and reused by all row blocks;
-/// - `mc` rows of `op(A)` × `kc` steps are packed once per row block (kept in L2) and reused
-///   by every `nr`-wide column panel;
+/// - `mc` rows of `op(A)` × `kc` steps (kept in L2) are reused by every `nr`-wide column
+///   panel: packed once per row block when `op(A)` is stored `k × m`, read in place when it is
+///   stored `m × k` (its rows are runs along `k` already);
 /// - one `kc × nr` micro-panel of `op(B)` stays in L1 while the `mr`-row panels stream past.
 ///
 /// Sizes are chosen for Zen 4/5 (32/48 KiB L1d, 1 MiB L2): a `kc × nr` micro-panel (64 KiB for

@@ -1,6 +1,7 @@
 // The GEMM micro-kernel: the only code that does the multiply-adds. The blocked loops hand it
-// packed panels (see GEMM+Packing.swift); products of a few rows hand it the operands where
-// they are stored, through strides (see `fewRowsKernel`).
+// packed panels of op(B) and of an op(A) stored k × m (see GEMM+Packing.swift), and an op(A)
+// stored m × k where it is; products of a few rows hand it both operands where they are
+// stored. All through strides (see `tileKernel`).
 
 /// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃`: the full register tile (see `tileKernel`).
 @inline(never)
@@ -10,16 +11,26 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC)
 }
 
-/// `C[rows×columns] = (loadC ? C : 0) + Ã·B̃` for an edge tile: `rows` ≤ `mr` and `columns` of
-/// one vector (`nr/2`, when the tile's width is at most that) or two (`nr`). Costs what the rows
-/// and vectors computed cost, not a full tile's: for `m = 10` the second 8-row tile computes two
+/// `C[mr×nr] = (loadC ? C : 0) + op(A)·B̃` with `op(A)` read where it is stored (`m × k`,
+/// rows `lda` apart; see `APanels`): the full register tile.
+@inline(never)
+func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+    tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: lda, aStepStride: 1, b: b,
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC)
+}
+
+/// `C[rows×columns] = (loadC ? C : 0) + op(A)·B̃` for an edge tile: `rows` ≤ `mr` and `columns`
+/// of one vector (`nr/2`, when the tile's width is at most that) or two (`nr`); `op(A)` row `r`,
+/// step `l` at `a[r·aRowStride + l·aStepStride]` (packed: `1`, `mr`). Costs what the rows and
+/// vectors computed cost, not a full tile's: for `m = 10` the second 8-row tile computes two
 /// rows, not eight. Same multiply-add chain per element as the full tile.
 @inline(never)
-func microKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+func microKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
+                 b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     precondition(rows >= 1 && rows <= Blocking.mr, "edge tile rows out of range")
-    let operands = TileOperands(a: a, aRowStride: 1, aStepStride: Blocking.mr, b: b, bStepStride: Blocking.nr,
-                                c: c, ldc: ldc, kc: kc, loadC: loadC)
+    let operands = TileOperands(a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
+                                bStepStride: Blocking.nr, c: c, ldc: ldc, kc: kc, loadC: loadC)
     if wide { tile(rows: rows, TwoVectors.self, operands) } else { tile(rows: rows, OneVector.self, operands) }
 }
 

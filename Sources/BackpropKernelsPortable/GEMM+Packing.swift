@@ -3,11 +3,13 @@
 // run the same kernel and every C[i,j] gets the same multiply-add chain as in a full tile.
 import BackpropKernelTypes
 
-/// Packs `op(A)[rows, steps]` into `mr`-row panels: panel `p`, step `l`, row `r` goes to
-/// `dst[p·mr·kc + l·mr + r]` (with `kc = steps.count`); rows past `rows.upperBound` are zero.
+/// Packs `op(A)[rows, steps]` of an `op(A)` stored `k × m` (`a.transposed`; stored `m × k`,
+/// the blocked loops read it in place) into `mr`-row panels: panel `p`, step `l`, row `r` goes
+/// to `dst[p·mr·kc + l·mr + r]` (with `kc = steps.count`); rows past `rows.upperBound` are zero.
 func packA(_ a: GEMMOperand, rows: Range<Int>, steps: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+    assert(a.transposed, "packA packs an op(A) stored k × m")
     let mr = Blocking.mr, kc = steps.count, ld = a.leadingDimension
-    if a.transposed && rows.count % mr == 0 {
+    if rows.count % mr == 0 {
         // Stored k × m, whole panels: four panels at a time, step by step, so each stored row
         // gives two whole lines (32 floats) at once; panel by panel, every panel touched each of
         // the `kc` rows again for half a line. Measured on whole training steps: +2% (B), +4% (C),
@@ -44,16 +46,10 @@ func packA(_ a: GEMMOperand, rows: Range<Int>, steps: Range<Int>, into dst: Unsa
     }
     var panel = dst
     for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+        // Step l of the panel is `height` consecutive floats.
         let height = min(mr, rows.upperBound &- i0)
-        if a.transposed {
-            // Stored k × m: step l of the panel is `height` consecutive floats.
-            packContiguousRuns(a.base + (steps.lowerBound &* ld &+ i0), stride: ld, runLength: height,
-                               runs: kc, width: mr, into: panel)
-        } else {
-            // Stored m × k: row r of the panel is consecutive floats along k.
-            packStridedRuns(a.base + (i0 &* ld &+ steps.lowerBound), stride: ld, count: height,
-                            length: kc, width: mr, into: panel)
-        }
+        packContiguousRuns(a.base + (steps.lowerBound &* ld &+ i0), stride: ld, runLength: height,
+                           runs: kc, width: mr, into: panel)
         panel += mr &* kc
     }
 }
