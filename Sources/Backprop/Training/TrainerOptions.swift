@@ -66,7 +66,8 @@ public struct TrainerOptions: Sendable, Hashable {
     /// they are stale: the first step, after `Trainer.restore`). Shared activations are packed
     /// in a phase of their own before the weight gradients. Never changes results.
     public enum Packing: String, Sendable, Hashable, CaseIterable {
-        /// The weights shared (unless `.replicated`); the activations shared from
+        /// The weights shared (unless `.replicated`), which costs twice their memory (packed
+        /// for the forward and for the propagation products); the activations shared from
         /// `sharedPackingThreads` threads up, packed by each task below that.
         case automatic
         /// Both shared. Costs memory: a packed copy of the weights (two, forward and
