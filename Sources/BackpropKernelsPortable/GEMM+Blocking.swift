@@ -22,25 +22,31 @@ typealias Vector = SIMD4<Float>
 ///   stored `m × k` (its rows are runs along `k` already);
 /// - one `kc × nr` micro-panel of `op(B)` stays in L1 while the `mr`-row panels stream past.
 ///
-/// Sizes are chosen for Zen 4/5 (32/48 KiB L1d, 1 MiB L2): a `kc × nr` micro-panel (64 KiB for
+/// Sizes are chosen for Zen 4/5 (32/48 KiB L1d, 1 MiB L2): a `kc × nr` micro-panel (128 KiB for
 /// AVX-512, 16 KiB for AVX2) is L1- or L2-sized, and even streamed from L2 it costs only 128
-/// bytes per 16 FMAs; the `mc × kc` block (288 KiB AVX-512, 144 KiB AVX2) and the `kc × nc`
-/// block (2 MiB, 1 MiB) stay in L2/L3.
+/// bytes per 16 FMAs; the `mc × kc` block (576 KiB AVX-512, 144 KiB AVX2) and the `kc × nc`
+/// block (4 MiB, 1 MiB) stay in L2/L3.
 /// Measured on Zen 5 (48 KiB L1d): `mc` 96…288 and `nc` 1024…4096 were within noise of each
-/// other; `nc = 1024` keeps the workspace at 2.4 MB per thread (AVX-512) or 1.2 MB (AVX2); for
-/// AVX-512, `kc = 512` (see there).
+/// other (with `op(A)` in place, at `kc = 512`: `mc` 96 ran C 4–6% slower, 192 and 288 within
+/// ±2.6% of 144); `nc = 1024` keeps the workspace at 4.7 MB per thread (AVX-512) or 1.2 MB
+/// (AVX2); for AVX-512, `kc = 1024` (see there).
 /// They never change results: see `GEMMProblem`.
 enum Blocking {
     #if BACKPROP_AVX512
     /// Rows of the register tile: 8 × 2 zmm accumulators, 2 for `op(B)`, 1 broadcast, of 32
     /// (measured: 8 rows ran 5–10% faster than 10, 12 or 14 rows, and as fast as 6).
     @inline(__always) static var mr: Int { 8 }
-    /// Steps of `k` per packed block, at most (the GEMM splits `k` into equal blocks): 512 halves
-    /// the passes over `C` that 256 made (measured on Zen 5 against OpenBLAS's AVX-512 kernels in
-    /// the same run: 1024-wide products 0.93–0.97× → 0.97–1.01×, the 4096-wide ones of config D
-    /// 0.88–0.96× → 0.97–1.02×; 384 was slower than both). The `kc × nr` micro-panel of `op(B)`
-    /// (64 KiB) then streams from L2, which the 2 loads per 16 FMAs keep up with.
-    @inline(__always) static var kc: Int { 512 }
+    /// Steps of `k` per packed block, at most (the GEMM splits `k` into equal blocks). Each block
+    /// is a pass over `C` (a load and a store of every tile), so fewer is better while the
+    /// panels still stream from L2: 512 halved the passes of 256 (measured on Zen 5 against
+    /// OpenBLAS's AVX-512 kernels in the same run: 1024-wide products 0.93–0.97× → 0.97–1.01×,
+    /// the 4096-wide ones of config D 0.88–0.96× → 0.97–1.02×; 384 was slower than both), and
+    /// once `op(A)` stored `m × k` was read in place (no `mc × kc` packing to grow), 1024 halved
+    /// them again: whole training steps, interleaved rounds, B +5.0%/+3.5%, D +4.2%/+2.3% at 1/2
+    /// threads, A and C +1%; B's products 0.95–1.02× → 0.98–1.04× OpenBLAS. The `kc × nr`
+    /// micro-panel of `op(B)` (128 KiB) streams from L2, which the 2 loads per 16 FMAs keep up
+    /// with; the in-place `mc × kc` block of `op(A)` (576 KiB) stays there beside it.
+    @inline(__always) static var kc: Int { 1024 }
     /// Rows of `op(A)` per packed block (a multiple of `mr`).
     @inline(__always) static var mc: Int { 144 }
     #elseif BACKPROP_AVX2

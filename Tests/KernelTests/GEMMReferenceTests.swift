@@ -13,6 +13,8 @@ final class GEMMReferenceTests: XCTestCase {
     static let shapes: [(m: Int, n: Int, k: Int)] = {
         var shapes = [(1, 1, 1), (7, 13, 5), (17, 33, 65), (1, 300, 2), (129, 31, 257), (5, 6, 0), (0, 4, 3),
                       (3, 0, 3), (150, 40, 600), (2, 4133, 3), (33, 32, 16),
+                      // Two blocks of k on AVX-512 (kc = 1024: 2 × 550), five on AVX2 and baseline.
+                      (19, 40, 1100),
                       // Right edge exactly one vector wide (AVX-512: 32 + 16, AVX2: 32 + 8, baseline:
                       // 32 + 4), bottom edges of 1…7 rows: the edge-tile kernels.
                       (15, 48, 70), (10, 40, 33), (13, 36, 300), (23, 784, 9),
