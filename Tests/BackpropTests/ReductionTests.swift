@@ -74,4 +74,27 @@ final class ReductionTests: XCTestCase {
             XCTAssertEqual(boundaries, boundaries.sorted())
         }
     }
+
+    /// Aligned to panels: a boundary inside a weight tensor sits a multiple of the panel width
+    /// into it (the update repacks whole panels per task); bias rows and tensor ends are free.
+    func testWeightBoundariesAlignToPanels() {
+        let layout = ParameterLayout(sizes: [784, 256, 256, 10])
+        for tasks in 1...16 {
+            let boundaries = layout.rowBoundaries(tasks: tasks, weightRowMultiple: 32)
+            XCTAssertEqual(boundaries.count, tasks + 1)
+            XCTAssertEqual(boundaries.first, 0)
+            XCTAssertEqual(boundaries.last, layout.rowCount)
+            XCTAssertEqual(boundaries, boundaries.sorted(), "tasks \(tasks)")
+            for b in boundaries where b < layout.rowCount {
+                let entry = layout.entries[layout.entryIndex(containingRow: b)]
+                if entry.tensor.kind == .weight {
+                    XCTAssertEqual((b - entry.firstRow) % 32, 0, "tasks \(tasks) boundary \(b)")
+                }
+            }
+        }
+        // Unaligned, two tasks cut config A's first weight 172 rows in (not a multiple of 32).
+        let plain = layout.rowBoundaries(tasks: 2)[1]
+        XCTAssertNotEqual(plain % 32, 0)
+        XCTAssertEqual(layout.rowBoundaries(tasks: 2, weightRowMultiple: 32)[1] % 32, 0)
+    }
 }

@@ -154,7 +154,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         self.placement = placement
         executor = ParallelExecutor(kind: options.executor, tasks: threads, cores: cores, placement: placement)
         workers = (0..<threads).map { TrainingWorker(index: $0, layerCount: model.layers.count, placement: placement) }
-        let rowBoundaries = layout.rowBoundaries(tasks: threads)
+        let rowBoundaries = layout.rowBoundaries(tasks: threads, weightRowMultiple: Kernels.tileColumns(for: isa))
         self.rowBoundaries = rowBoundaries
         let flatBoundaries = rowBoundaries.map { layout.offset(ofRow: $0) }
         self.flatBoundaries = flatBoundaries
@@ -199,7 +199,8 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         for i in 0..<threads {
             let share = placement.nodeIterationCounts[placement.iterationNodes[i]]
             if boundariesByShare[share] == nil {
-                boundariesByShare[share] = layout.rowBoundaries(tasks: share).map { layout.offset(ofRow: $0) }
+                boundariesByShare[share] = layout.rowBoundaries(tasks: share, weightRowMultiple: Kernels.tileColumns(for: isa))
+                    .map { layout.offset(ofRow: $0) }
             }
             let bounds = boundariesByShare[share]!
             ranges.append(bounds[placement.iterationRanks[i]]..<bounds[placement.iterationRanks[i] + 1])
