@@ -71,8 +71,7 @@ struct ParameterLayout: Sendable {
     /// `weightRowMultiple` above 1, a boundary inside a weight tensor moves to the nearest
     /// multiple of that many rows into the tensor (or its end): the update phase repacks a
     /// weight's rows in groups of a panel's width, and two tasks writing parts of one panel
-    /// share every cache line of it (config A at 2 threads ran its update 4× slower when they
-    /// met there).
+    /// would share every cache line of it.
     func rowBoundaries(tasks: Int, weightRowMultiple multiple: Int = 1) -> [Int] {
         var prefix = [0]
         prefix.reserveCapacity(rowCount + 1)
