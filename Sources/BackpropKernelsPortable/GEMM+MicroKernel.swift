@@ -2,6 +2,7 @@
 // packed panels of op(B) and of an op(A) stored k × m (see GEMM+Packing.swift), and an op(A)
 // stored m × k where it is; products of a few rows hand it both operands where they are
 // stored. All through strides (see `tileKernel`).
+import BackpropKernelTypes
 
 /// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃`: the full register tile (see `tileKernel`).
 @inline(never)
@@ -18,6 +19,55 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Fl
                  c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: lda, aStepStride: 1, b: b,
                bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC)
+}
+
+/// The bias-and-activation epilogue done in registers by `microKernel(kc:a:lda:b:c:ldc:loadC:fused:)`
+/// on a forward product's last block of `k`: `C[i,j] = acc + bias[j]`, then
+/// `output[i,j] = f(C[i,j])`, for the activations that take a few vector instructions.
+/// Bitwise what `applyEpilogue` computes from the stored tile (the same float additions and
+/// selections), without storing the tile, loading it back twice and storing it again.
+struct FusedBiasActivation {
+    var bias: UnsafePointer<Float>
+    var output: UnsafeMutablePointer<Float>, outputLeadingDimension: Int
+    /// 0 identity, 1 ReLU, 2 leaky ReLU with `negativeSlope`.
+    var kind: Int
+    var negativeSlope: Float
+
+    /// The register form of `.biasActivation(bias, f, output, ld)`, or nil where there is
+    /// none (no bias or no output, or an activation computed by libm).
+    @inline(__always)
+    init?(_ epilogue: GEMMEpilogue) {
+        guard case .biasActivation(let bias?, let f, let output?, let ld) = epilogue else { return nil }
+        switch f {
+        case .identity: kind = 0; negativeSlope = 0
+        case .relu: kind = 1; negativeSlope = 0
+        case .leakyReLU(let slope): kind = 2; negativeSlope = slope
+        case .tanh, .sigmoid, .gelu: return nil
+        }
+        self.bias = bias
+        self.output = output
+        outputLeadingDimension = ld
+    }
+
+    /// `f(x)` lane-wise, bitwise as `applyEpilogue`'s `activate`.
+    @inline(__always)
+    func apply(_ x: Vector) -> Vector {
+        switch kind {
+        case 0: return x
+        case 1: return x.replacing(with: 0, where: x .< 0)  // as f: NaN and −0 pass
+        default: return x.replacing(with: negativeSlope * x, where: x .< 0)
+        }
+    }
+}
+
+/// `C[mr×nr] = (loadC ? C : 0) + op(A)·B̃ + bias`, `output = f(C)` (see `FusedBiasActivation`):
+/// the full register tile of a forward product's last `k` block, `op(A)` read in place.
+/// `bias` and `output` point at the tile's first column and first row and column.
+@inline(never)
+func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation) {
+    tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: lda, aStepStride: 1, b: b,
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused)
 }
 
 /// `C[rows×columns] = (loadC ? C : 0) + op(A)·B̃` for an edge tile: `rows` ≤ `mr` and `columns`
@@ -115,7 +165,8 @@ private func tile<Height: TileHeight, Width: TileWidth>(_: Height.Type, _: Width
 @inline(__always)
 private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowStride rs: Int,
                         aStepStride ss: Int, b: UnsafePointer<Float>, bStepStride bs: Int,
-                        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+                        c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
+                        fused: FusedBiasActivation? = nil) {
     let w = Vector.scalarCount
     // Accumulators: row r of the tile is (cRa, cRb), two vectors.
     var c0a = Vector(), c0b = Vector()
@@ -172,6 +223,24 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
         l &+= 2
     }
     if l < kc { step() }
+    if let fused {
+        // Full tiles only (rows = mr, wide): the pre-activation and the activation, stored once.
+        let bias0 = loadVector(fused.bias), bias1 = loadVector(fused.bias + w)
+        let out = fused.output, ldo = fused.outputLeadingDimension
+        if rows > 0 { finishRow(fused, c0a + bias0, c0b + bias1, c + 0 &* ldc, out + 0 &* ldo) }
+        if rows > 1 { finishRow(fused, c1a + bias0, c1b + bias1, c + 1 &* ldc, out + 1 &* ldo) }
+        if rows > 2 { finishRow(fused, c2a + bias0, c2b + bias1, c + 2 &* ldc, out + 2 &* ldo) }
+        if rows > 3 { finishRow(fused, c3a + bias0, c3b + bias1, c + 3 &* ldc, out + 3 &* ldo) }
+        if rows > 4 { finishRow(fused, c4a + bias0, c4b + bias1, c + 4 &* ldc, out + 4 &* ldo) }
+        if rows > 5 { finishRow(fused, c5a + bias0, c5b + bias1, c + 5 &* ldc, out + 5 &* ldo) }
+        if rows > 6 { finishRow(fused, c6a + bias0, c6b + bias1, c + 6 &* ldc, out + 6 &* ldo) }
+        if rows > 7 { finishRow(fused, c7a + bias0, c7b + bias1, c + 7 &* ldc, out + 7 &* ldo) }
+        if rows > 8 { finishRow(fused, c8a + bias0, c8b + bias1, c + 8 &* ldc, out + 8 &* ldo) }
+        if rows > 9 { finishRow(fused, c9a + bias0, c9b + bias1, c + 9 &* ldc, out + 9 &* ldo) }
+        if rows > 10 { finishRow(fused, c10a + bias0, c10b + bias1, c + 10 &* ldc, out + 10 &* ldo) }
+        if rows > 11 { finishRow(fused, c11a + bias0, c11b + bias1, c + 11 &* ldc, out + 11 &* ldo) }
+        return
+    }
     if rows > 0 { storeVector(c0a, c + 0 &* ldc); if wide { storeVector(c0b, c + (0 &* ldc &+ w)) } }
     if rows > 1 { storeVector(c1a, c + 1 &* ldc); if wide { storeVector(c1b, c + (1 &* ldc &+ w)) } }
     if rows > 2 { storeVector(c2a, c + 2 &* ldc); if wide { storeVector(c2b, c + (2 &* ldc &+ w)) } }
@@ -184,6 +253,17 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
     if rows > 9 { storeVector(c9a, c + 9 &* ldc); if wide { storeVector(c9b, c + (9 &* ldc &+ w)) } }
     if rows > 10 { storeVector(c10a, c + 10 &* ldc); if wide { storeVector(c10b, c + (10 &* ldc &+ w)) } }
     if rows > 11 { storeVector(c11a, c + 11 &* ldc); if wide { storeVector(c11b, c + (11 &* ldc &+ w)) } }
+}
+
+/// One row of a fused tile: the pre-activation `(x, y)` to `c`, `f(x, y)` to `out`.
+@inline(__always)
+private func finishRow(_ fused: FusedBiasActivation, _ x: Vector, _ y: Vector, _ c: UnsafeMutablePointer<Float>,
+                       _ out: UnsafeMutablePointer<Float>) {
+    let w = Vector.scalarCount
+    storeVector(x, c)
+    storeVector(y, c + w)
+    storeVector(fused.apply(x), out)
+    storeVector(fused.apply(y), out + w)
 }
 
 /// `(x, y) += a·(b0, b1)` (`y` only when `wide`): one row of the tile takes one step.

@@ -5,7 +5,8 @@
 // The GEMM is BLIS style: five loops around one micro-kernel (GEMM+MicroKernel.swift), with
 // packing (GEMM+Packing.swift) kept apart from it, sizes in GEMM+Blocking.swift, and the
 // epilogue (GEMM+Epilogue.swift) applied to each tile of C as it is finished (bias and
-// activation) or to each finished row block (the activation derivative). An output layer's
+// activation, in the micro-kernel's registers where it can) or to each finished row block
+// (the activation derivative). An output layer's
 // products take shorter routes through the same tile loop: few columns are tiled as Cᵀ, few
 // rows (`fewRowsProduct`) run one tile over all rows, a short k runs row panels outer.
 import BackpropKernelTypes
@@ -352,6 +353,15 @@ private func multiplyTile(_ t: TiledProduct, i0: Int, j0: Int, rows: Range<Int>,
         let c = p.c + (i0 &* ldc &+ j0)
         if height == mr && width == nr {
             if a.stepStride == 1 && a.rowStride != 1 {
+                if isLastBlock, let fused = FusedBiasActivation(p.epilogue) {
+                    // The epilogue in registers (a forward layer's usual case): done here.
+                    var tileFused = fused
+                    tileFused.bias = fused.bias + j0
+                    tileFused.output = fused.output + (i0 &* fused.outputLeadingDimension &+ j0)
+                    microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC,
+                                fused: tileFused)
+                    return
+                }
                 microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC)
             } else {
                 microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC)
