@@ -29,8 +29,9 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Fl
 struct FusedBiasActivation {
     var bias: UnsafePointer<Float>
     var output: UnsafeMutablePointer<Float>, outputLeadingDimension: Int
-    /// 0 identity, 1 ReLU, 2 leaky ReLU with `negativeSlope`.
-    var kind: Int
+    enum Kind { case identity, relu, leakyReLU }
+    var kind: Kind
+    /// The leaky ReLU's slope for `a < 0` (unused otherwise).
     var negativeSlope: Float
 
     /// The register form of `.biasActivation(bias, f, output, ld)`, or nil where there is
@@ -39,9 +40,9 @@ struct FusedBiasActivation {
     init?(_ epilogue: GEMMEpilogue) {
         guard case .biasActivation(let bias?, let f, let output?, let ld) = epilogue else { return nil }
         switch f {
-        case .identity: kind = 0; negativeSlope = 0
-        case .relu: kind = 1; negativeSlope = 0
-        case .leakyReLU(let slope): kind = 2; negativeSlope = slope
+        case .identity: kind = .identity; negativeSlope = 0
+        case .relu: kind = .relu; negativeSlope = 0
+        case .leakyReLU(let slope): kind = .leakyReLU; negativeSlope = slope
         case .tanh, .sigmoid, .gelu: return nil
         }
         self.bias = bias
@@ -53,9 +54,9 @@ struct FusedBiasActivation {
     @inline(__always)
     func apply(_ x: Vector) -> Vector {
         switch kind {
-        case 0: return x
-        case 1: return x.replacing(with: 0, where: x .< 0)  // as f: NaN and −0 pass
-        default: return x.replacing(with: negativeSlope * x, where: x .< 0)
+        case .identity: return x
+        case .relu: return x.replacing(with: 0, where: x .< 0)  // as f: NaN and −0 pass
+        case .leakyReLU: return x.replacing(with: negativeSlope * x, where: x .< 0)
         }
     }
 }
