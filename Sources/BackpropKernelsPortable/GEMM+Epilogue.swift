@@ -1,7 +1,7 @@
 // Epilogues. Bias and activation: on a full tile with op(A) read in place (a forward layer's
 // tiles but the edges) and identity, ReLU or leaky ReLU, the micro-kernel adds the bias to its
 // registers and stores C and f(C) once (`FusedBiasActivation`; whole training steps,
-// interleaved rounds: +1.4…3.9% at 1 thread, +1.5…3.3% at 2); on any other tile, applied here
+// `scripts/ab-compare` against 929da9e: +1.4…3.9% at 1 thread, +1.5…3.3% at 2); on any other tile, applied here
 // right after its last multiply-add, while the tile is still in L1. The activation derivative:
 // applied to each finished block of `mc` rows (still in L2), row by row, so that its reads of
 // `a`, which come from L3 or memory, are long streams the prefetchers follow; tile by tile they
