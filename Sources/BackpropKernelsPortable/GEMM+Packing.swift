@@ -121,8 +121,7 @@ private func packContiguousRuns(_ src: UnsafePointer<Float>, stride: Int, runLen
     for _ in 0..<runs {
         var r = 0
         while r &+ 8 <= runLength {
-            UnsafeMutableRawPointer(d + r).storeBytes(of: UnsafeRawPointer(s + r).loadUnaligned(as: SIMD8<Float>.self),
-                                                      as: SIMD8<Float>.self)
+            copy8(s + r, d + r)
             r &+= 8
         }
         while r &+ 4 <= runLength {
@@ -329,8 +328,7 @@ private func copyRun(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Fl
 /// Copies eight floats.
 @inline(__always)
 private func copy8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self),
-                                            as: SIMD8<Float>.self)
+    store8(load8(src), dst)
 }
 
 /// The four floats at `p`.
