@@ -46,6 +46,8 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     /// `sizes.dropFirst()`.
     let outputSizes: [Int]
     let activations: [Activation]
+    /// The layout of `a`, `h`, `delta` (which layers keep `a`).
+    let batchBuffers: BatchBuffers
     let layerCount: Int
     let loss: Loss
     let threads: Int
@@ -145,6 +147,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         sizes = model.sizes
         outputSizes = Array(model.sizes.dropFirst())
         activations = model.activations
+        batchBuffers = BatchBuffers(outputSizes: Array(model.sizes.dropFirst()), activations: model.activations)
         layerCount = model.layers.count
         self.loss = loss
         self.threads = threads
@@ -435,7 +438,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         case .threadCountInvariant:
             if batchSize > batchCapacity {
                 placement.free(batchStorage)
-                batchStorage = placement.allocate(BatchBuffers.floatCount(rows: batchSize, outputSizes: outputSizes),
+                batchStorage = placement.allocate(batchBuffers.floatCount(rows: batchSize),
                                                   .uniform, kind: .activations, name: "activations (batch)")
                 batchCapacity = batchSize
                 touchBatchRows = true
@@ -464,8 +467,8 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             guard !worker.rows.isEmpty else { continue }
             switch reduction {
             case .threadCountInvariant:
-                BatchBuffers.setViews(of: worker, base: batchStorage!, capacityRows: batchCapacity,
-                                      firstRow: worker.rows.lowerBound, outputSizes: outputSizes)
+                batchBuffers.setViews(of: worker, base: batchStorage!, capacityRows: batchCapacity,
+                                      firstRow: worker.rows.lowerBound)
             case .perWorkerTree:
                 break  // the worker points its views at its own storage in `runShard`
             }
@@ -506,16 +509,17 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
             if touchBatchRows && !worker.rows.isEmpty {
                 for l in 0..<layerCount {
                     let n = worker.rows.count * outputSizes[l]
-                    for rows in [worker.preActivations[l]!, worker.activations[l]!, worker.deltas[l]!] {
+                    // `a` is `h` itself where the layer keeps none (`BatchBuffers`).
+                    var buffers = [worker.activations[l]!, worker.deltas[l]!]
+                    if batchBuffers.keepsPreActivation[l] { buffers.append(worker.preActivations[l]!) }
+                    for rows in buffers {
                         placement.place(rows, count: n, worker.memoryPlacement)
+                        rows.initialize(repeating: 0, count: n)
                     }
-                    worker.preActivations[l]!.initialize(repeating: 0, count: n)
-                    worker.activations[l]!.initialize(repeating: 0, count: n)
-                    worker.deltas[l]!.initialize(repeating: 0, count: n)
                 }
             }
         case .perWorkerTree:
-            if !worker.rows.isEmpty { worker.reserveRows(workerRowsNeeded, outputSizes: outputSizes) }
+            if !worker.rows.isEmpty { worker.reserveRows(workerRowsNeeded, buffers: batchBuffers) }
         }
     }
 
@@ -525,7 +529,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         let worker = workers[p]
         let rows = worker.rows.count
         guard rows > 0 else { return }
-        if reduction == .perWorkerTree { worker.useOwnStorage(outputSizes: outputSizes) }
+        if reduction == .perWorkerTree { worker.useOwnStorage(buffers: batchBuffers) }
         let workspace = worker.workspace!
         let first = worker.rows.lowerBound
         let parameters = workerWeights[p]
@@ -666,7 +670,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
     /// `.threadCountInvariant`: `a`, `h`, `delta` of layer `l` for the whole batch.
     @inline(__always)
     private func layerBuffers(_ l: Int) -> (h: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>) {
-        let (_, h, d) = BatchBuffers.layer(l, base: batchStorage!, capacityRows: batchCapacity, outputSizes: outputSizes)
+        let (_, h, d) = batchBuffers.layer(l, base: batchStorage!, capacityRows: batchCapacity)
         return (UnsafePointer(h), d)
     }
 
