@@ -147,7 +147,7 @@ final class TrainingEngine: ParallelTask, @unchecked Sendable {
         sizes = model.sizes
         outputSizes = Array(model.sizes.dropFirst())
         activations = model.activations
-        batchBuffers = BatchBuffers(outputSizes: Array(model.sizes.dropFirst()), activations: model.activations)
+        batchBuffers = BatchBuffers(outputSizes: outputSizes, activations: activations)
         layerCount = model.layers.count
         self.loss = loss
         self.threads = threads
