@@ -19,7 +19,7 @@ typealias Vector = SIMD4<Float>
 /// - `nc` columns of `op(B)` × `kc` steps are packed once (in L3) and reused by all row blocks;
 /// - `mc` rows of `op(A)` × `kc` steps (kept in L2) are reused by every `nr`-wide column
 ///   panel: packed once per row block when `op(A)` is stored `k × m`, read in place when it is
-///   stored `m × k` (its rows are runs along `k` already);
+///   stored `m × k` (its rows are runs along `k` already) except on AVX2 (`packsStoredA`);
 /// - one `kc × nr` micro-panel of `op(B)` stays in L1 while the `mr`-row panels stream past.
 ///
 /// Sizes are chosen for Zen 4/5 (32/48 KiB L1d, 1 MiB L2): a `kc × nr` micro-panel (128 KiB for
@@ -66,6 +66,22 @@ enum Blocking {
     @inline(__always) static var kc: Int { 256 }
     @inline(__always) static var mc: Int { 128 }
     #endif
+
+    /// Whether an `op(A)` stored `m × k` (activations, deltas: the forward and propagation
+    /// products) is packed into `mr`-row panels like one stored `k × m`, rather than read in
+    /// place. AVX-512: in place (Zen 5, whole training steps: A, B, C +3% over packed).
+    /// AVX2: packed. Measured on an AVX2-only Zen 1 EPYC (2 vCPUs, 32 KiB L1d, 512 KiB L2): the
+    /// six rows read in place cost the micro-kernels 5% (perf, B at one thread: 5.4% fewer
+    /// micro-kernel samples, packing 0.8% more, the step 4.6% shorter); whole training steps,
+    /// `scripts/ab-compare 6 B,C 1,2`: B +1.8%/+4.8%, C +0.3%/+4.2% at 1/2 threads (medians of
+    /// the rounds, each range within about ±7%).
+    @inline(__always) static var packsStoredA: Bool {
+        #if BACKPROP_AVX2
+        true
+        #else
+        false
+        #endif
+    }
 
     /// Columns of the register tile: two vectors.
     @inline(__always) static var nr: Int { 2 * Vector.scalarCount }

@@ -1,4 +1,4 @@
-// Epilogues. Bias and activation: on a full tile with op(A) read in place (a forward layer's
+// Epilogues. Bias and activation: on a full tile of a forward product (a forward layer's
 // tiles but the edges) and identity, ReLU or leaky ReLU, the micro-kernel adds the bias to its
 // registers and stores C and f(C) once (`FusedBiasActivation`; whole training steps,
 // `scripts/ab-compare` against 929da9e: +1.4…3.9% at 1 thread, +1.5…3.3% at 2); on any other tile, applied here

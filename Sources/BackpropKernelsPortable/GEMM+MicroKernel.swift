@@ -62,12 +62,22 @@ struct FusedBiasActivation {
 }
 
 /// `C[mr×nr] = (loadC ? C : 0) + op(A)·B̃ + bias`, `output = f(C)` (see `FusedBiasActivation`):
-/// the full register tile of a forward product's last `k` block, `op(A)` read in place.
+/// the full register tile of a forward product's last `k` block, `op(A)` read in place
+/// (the one below takes it packed).
 /// `bias` and `output` point at the tile's first column and first row and column.
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
                  c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: lda, aStepStride: 1, b: b,
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused)
+}
+
+/// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃ + bias`, `output = f(C)`: the fused full tile (as above)
+/// with `op(A)` packed (see `Blocking.packsStoredA`).
+@inline(never)
+func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation) {
+    tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: 1, aStepStride: Blocking.mr, b: b,
                bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused)
 }
 

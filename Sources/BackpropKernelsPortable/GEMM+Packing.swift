@@ -3,12 +3,23 @@
 // run the same kernel and every C[i,j] gets the same multiply-add chain as in a full tile.
 import BackpropKernelTypes
 
-/// Packs `op(A)[rows, steps]` of an `op(A)` stored `k × m` (`a.transposed`; stored `m × k`,
-/// the blocked loops read it in place) into `mr`-row panels: panel `p`, step `l`, row `r` goes
+/// Packs `op(A)[rows, steps]` of an `op(A)` stored `k × m` (`a.transposed`), or stored `m × k`
+/// where `Blocking.packsStoredA` (elsewhere the blocked loops read that in place), into `mr`-row
+/// panels: panel `p`, step `l`, row `r` goes
 /// to `dst[p·mr·kc + l·mr + r]` (with `kc = steps.count`); rows past `rows.upperBound` are zero.
 func packA(_ a: GEMMOperand, rows: Range<Int>, steps: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
-    assert(a.transposed, "packA packs an op(A) stored k × m")
     let mr = Blocking.mr, kc = steps.count, ld = a.leadingDimension
+    if !a.transposed {
+        // Stored m × k (where `Blocking.packsStoredA`): row r of a panel is a run along k,
+        // transposed into steps of `mr` floats.
+        var panel = dst
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+            packStridedRuns(a.base + (i0 &* ld &+ steps.lowerBound), stride: ld, count: min(mr, rows.upperBound &- i0),
+                            length: kc, width: mr, into: panel)
+            panel += mr &* kc
+        }
+        return
+    }
     if rows.count % mr == 0 {
         // Stored k × m, whole panels: four panels at a time, step by step, so each stored row
         // gives two whole lines (32 floats) at once; panel by panel, every panel touched each of
@@ -147,6 +158,12 @@ private func packStridedRuns(_ src: UnsafePointer<Float>, stride: Int, count: In
     while r &+ 16 <= count {
         packSixteenRuns(src + r &* stride, stride: stride, length: length, width: width, into: dst + r)
         r &+= 16
+    }
+    #endif
+    #if BACKPROP_AVX2
+    if count == 6 && width == 6 {
+        packSixRuns(src, stride: stride, length: length, into: dst)
+        return
     }
     #endif
     #if BACKPROP_AVX512 || BACKPROP_AVX2
@@ -290,6 +307,40 @@ private func packEightRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int
         l &+= 1
     }
 }
+
+#if BACKPROP_AVX2
+/// `dst[6·l + r] = src[r·stride + l]` for `r < 6`, over `length` values of `l`: an AVX2 `mr`-row
+/// panel of an `op(A)` stored `m × k`. 6 × 8 blocks transposed in registers as 8 × 8 ones
+/// (`packEightRuns`, the last two rows repeats), each step stored as eight floats that the next
+/// step's store overwrites in part; the block's last step stores six, so nothing past the
+/// panel is written.
+@inline(__always)
+private func packSixRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int, into dst: UnsafeMutablePointer<Float>) {
+    var d = dst
+    var l = 0
+    while l &+ 8 <= length {
+        var x0 = load8(src + l), x1 = load8(src + (stride &+ l))
+        var x2 = load8(src + (2 &* stride &+ l)), x3 = load8(src + (3 &* stride &+ l))
+        var x4 = load8(src + (4 &* stride &+ l)), x5 = load8(src + (5 &* stride &+ l))
+        var x6 = x4, x7 = x5
+        for _ in 0..<3 {
+            let (e0, o0) = deinterleave(x0, x1), (e1, o1) = deinterleave(x2, x3)
+            let (e2, o2) = deinterleave(x4, x5), (e3, o3) = deinterleave(x6, x7)
+            x0 = e0; x1 = e1; x2 = e2; x3 = e3; x4 = o0; x5 = o1; x6 = o2; x7 = o3
+        }
+        store8(x0, d); store8(x1, d + 6); store8(x2, d + 12); store8(x3, d + 18)
+        store8(x4, d + 24); store8(x5, d + 30); store8(x6, d + 36)
+        store4(SIMD4(x7[0], x7[1], x7[2], x7[3]), d + 42); d[46] = x7[4]; d[47] = x7[5]
+        d += 48
+        l &+= 8
+    }
+    while l < length {
+        for r in 0..<6 { d[r] = src[r &* stride &+ l] }
+        d += 6
+        l &+= 1
+    }
+}
+#endif
 
 /// The even lanes of `a` then `b` (first), and their odd lanes (second).
 @inline(__always)

@@ -254,8 +254,9 @@ private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<F
     // op(A) stored m × k (activations, deltas) is read in place: its rows are runs along k
     // already, and an mc × kc block of them stays in L2 as well as a packed copy would (whole
     // training steps at 1 thread, interleaved rounds: A, B, C +3%; at 2 threads within ±1.2%).
-    // Stored k × m (the weight gradient's deltaᵀ), it is packed into mr-row panels.
-    let inPlaceA = !t.a.transposed
+    // Stored k × m (the weight gradient's deltaᵀ), it is packed into mr-row panels; so is one
+    // stored m × k where `Blocking.packsStoredA` (AVX2).
+    let inPlaceA = !t.a.transposed && !Blocking.packsStoredA
     let workspaceB = workspace + mc &* kc
     let edgeTile = workspaceB + kc &* nc
     let prepacked = t.transposedC ? nil : t.problem.packedB
@@ -352,16 +353,21 @@ private func multiplyTile(_ t: TiledProduct, i0: Int, j0: Int, rows: Range<Int>,
     } else {
         let c = p.c + (i0 &* ldc &+ j0)
         if height == mr && width == nr {
-            if a.stepStride == 1 && a.rowStride != 1 {
-                if isLastBlock, let fused = FusedBiasActivation(p.epilogue) {
-                    // The epilogue in registers (a forward layer's usual case): done here.
-                    var tileFused = fused
-                    tileFused.bias = fused.bias + j0
-                    tileFused.output = fused.output + (i0 &* fused.outputLeadingDimension &+ j0)
+            let inPlace = a.stepStride == 1 && a.rowStride != 1
+            if isLastBlock, let fused = FusedBiasActivation(p.epilogue) {
+                // The epilogue in registers (a forward layer's usual case): done here.
+                var tileFused = fused
+                tileFused.bias = fused.bias + j0
+                tileFused.output = fused.output + (i0 &* fused.outputLeadingDimension &+ j0)
+                if inPlace {
                     microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC,
                                 fused: tileFused)
-                    return
+                } else {
+                    microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC, fused: tileFused)
                 }
+                return
+            }
+            if inPlace {
                 microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC)
             } else {
                 microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC)
