@@ -287,13 +287,7 @@ private func packEightRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int
         var x2 = load8(src + (2 &* stride &+ l)), x3 = load8(src + (3 &* stride &+ l))
         var x4 = load8(src + (4 &* stride &+ l)), x5 = load8(src + (5 &* stride &+ l))
         var x6 = load8(src + (6 &* stride &+ l)), x7 = load8(src + (7 &* stride &+ l))
-        // Element (row i, step j) at bit position 8·i + j of the block; each round rotates the
-        // 6-bit position by one (see `packSixteenRuns`), three rounds swap i and j.
-        for _ in 0..<3 {
-            let (e0, o0) = deinterleave(x0, x1), (e1, o1) = deinterleave(x2, x3)
-            let (e2, o2) = deinterleave(x4, x5), (e3, o3) = deinterleave(x6, x7)
-            x0 = e0; x1 = e1; x2 = e2; x3 = e3; x4 = o0; x5 = o1; x6 = o2; x7 = o3
-        }
+        transposeEight(&x0, &x1, &x2, &x3, &x4, &x5, &x6, &x7)
         store8(x0, d); store8(x1, d + width)
         store8(x2, d + 2 &* width); store8(x3, d + 3 &* width)
         store8(x4, d + 4 &* width); store8(x5, d + 5 &* width)
@@ -323,11 +317,7 @@ private func packSixRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int, 
         var x2 = load8(src + (2 &* stride &+ l)), x3 = load8(src + (3 &* stride &+ l))
         var x4 = load8(src + (4 &* stride &+ l)), x5 = load8(src + (5 &* stride &+ l))
         var x6 = x4, x7 = x5
-        for _ in 0..<3 {
-            let (e0, o0) = deinterleave(x0, x1), (e1, o1) = deinterleave(x2, x3)
-            let (e2, o2) = deinterleave(x4, x5), (e3, o3) = deinterleave(x6, x7)
-            x0 = e0; x1 = e1; x2 = e2; x3 = e3; x4 = o0; x5 = o1; x6 = o2; x7 = o3
-        }
+        transposeEight(&x0, &x1, &x2, &x3, &x4, &x5, &x6, &x7)
         store8(x0, d); store8(x1, d + 6); store8(x2, d + 12); store8(x3, d + 18)
         store8(x4, d + 24); store8(x5, d + 30); store8(x6, d + 36)
         store4(SIMD4(x7[0], x7[1], x7[2], x7[3]), d + 42); d[46] = x7[4]; d[47] = x7[5]
@@ -341,6 +331,20 @@ private func packSixRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int, 
     }
 }
 #endif
+
+/// Transposes in registers the 8 × 8 block whose row `i` is `xi`: afterwards `xj` holds what was
+/// column `j`. Element (row i, column j) at bit position 8·i + j of the block; each round of
+/// `deinterleave` rotates the 6-bit position by one (see `packSixteenRuns`), three swap i and j.
+@inline(__always)
+private func transposeEight(_ x0: inout SIMD8<Float>, _ x1: inout SIMD8<Float>, _ x2: inout SIMD8<Float>,
+                            _ x3: inout SIMD8<Float>, _ x4: inout SIMD8<Float>, _ x5: inout SIMD8<Float>,
+                            _ x6: inout SIMD8<Float>, _ x7: inout SIMD8<Float>) {
+    for _ in 0..<3 {
+        let (e0, o0) = deinterleave(x0, x1), (e1, o1) = deinterleave(x2, x3)
+        let (e2, o2) = deinterleave(x4, x5), (e3, o3) = deinterleave(x6, x7)
+        x0 = e0; x1 = e1; x2 = e2; x3 = e3; x4 = o0; x5 = o1; x6 = o2; x7 = o3
+    }
+}
 
 /// The even lanes of `a` then `b` (first), and their odd lanes (second).
 @inline(__always)
