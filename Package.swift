@@ -36,11 +36,13 @@ let package = Package(
 
         // Kernels: know nothing of models.
         .target(name: "BackpropKernelTypes"),
-        .target(name: "BackpropKernelsPortable", dependencies: ["BackpropKernelTypes"],
+        // A cache-prefetch hint for the GEMM micro-kernel (a C builtin Swift has no word for).
+        .target(name: "CKernelSupport"),
+        .target(name: "BackpropKernelsPortable", dependencies: ["BackpropKernelTypes", "CKernelSupport"],
                 swiftSettings: [.define("BACKPROP_PORTABLE")]),
-        .target(name: "BackpropKernelsAVX2", dependencies: ["BackpropKernelTypes"],
+        .target(name: "BackpropKernelsAVX2", dependencies: ["BackpropKernelTypes", "CKernelSupport"],
                 swiftSettings: avx2Settings),
-        .target(name: "BackpropKernelsAVX512", dependencies: ["BackpropKernelTypes"],
+        .target(name: "BackpropKernelsAVX512", dependencies: ["BackpropKernelTypes", "CKernelSupport"],
                 swiftSettings: avx512Settings),
 
         // Model, training, data and checkpoints.

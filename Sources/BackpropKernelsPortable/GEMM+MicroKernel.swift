@@ -3,22 +3,25 @@
 // stored m × k where it is; products of a few rows hand it both operands where they are
 // stored. All through strides (see `tileKernel`).
 import BackpropKernelTypes
+import CKernelSupport
 
-/// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃`: the full register tile (see `tileKernel`).
+/// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃`: the full register tile (see `tileKernel`). With
+/// `prefetchesNext`, it first prefetches the tile below (see `Blocking.prefetchesNextTile`);
+/// so do the three variants below.
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, prefetchesNext: Bool = false) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: 1, aStepStride: Blocking.mr, b: b,
-               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC)
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, prefetchesNext: prefetchesNext)
 }
 
 /// `C[mr×nr] = (loadC ? C : 0) + op(A)·B̃` with `op(A)` read where it is stored (`m × k`,
 /// rows `lda` apart; see `APanels`): the full register tile.
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, prefetchesNext: Bool = false) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: lda, aStepStride: 1, b: b,
-               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC)
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, prefetchesNext: prefetchesNext)
 }
 
 /// The bias-and-activation epilogue done in registers by `microKernel(kc:a:lda:b:c:ldc:loadC:fused:)`
@@ -67,18 +70,22 @@ struct FusedBiasActivation {
 /// `bias` and `output` point at the tile's first column and first row and column.
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation,
+                 prefetchesNext: Bool = false) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: lda, aStepStride: 1, b: b,
-               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused)
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused,
+               prefetchesNext: prefetchesNext)
 }
 
 /// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃ + bias`, `output = f(C)`: the fused full tile (as above)
 /// with `op(A)` packed (see `Blocking.packsStoredA`).
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation,
+                 prefetchesNext: Bool = false) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: 1, aStepStride: Blocking.mr, b: b,
-               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused)
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused,
+               prefetchesNext: prefetchesNext)
 }
 
 /// `C[rows×columns] = (loadC ? C : 0) + op(A)·B̃` for an edge tile: `rows` ≤ `mr` and `columns`
@@ -168,7 +175,9 @@ private func tile<Height: TileHeight, Width: TileWidth>(_: Height.Type, _: Width
 /// top-left `rows` rows (≤ 12) and one or two vectors of columns of a tile of `C` (row stride
 /// `ldc`); `op(A)` row `r`, step `l` at `a[r·aRowStride + l·aStepStride]` (packed: `1` and
 /// `mr`), `op(B)` step `l` at `b[l·bStepStride]` (packed: `nr`). `rows` and `wide` are
-/// constants at every call, so unused rows compile away.
+/// constants at every call, so unused rows compile away. `prefetchesNext`: first hint the
+/// cache to fetch the `rows` rows of `C` below the tile (and of `fused.output`); a hint only,
+/// never a load, so it may point past the matrix.
 ///
 /// Each `C[i,j]` is one multiply-add chain over the steps in order, starting from the old
 /// `C[i,j]` or zero, independently of every other element: this is what makes results
@@ -177,8 +186,22 @@ private func tile<Height: TileHeight, Width: TileWidth>(_: Height.Type, _: Width
 private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowStride rs: Int,
                         aStepStride ss: Int, b: UnsafePointer<Float>, bStepStride bs: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
-                        fused: FusedBiasActivation? = nil) {
+                        fused: FusedBiasActivation? = nil, prefetchesNext: Bool = false) {
     let w = Vector.scalarCount
+    if prefetchesNext {
+        // The next tile down (the blocked loops' next call): its rows of C, while this one computes.
+        for r in rows..<(2 &* rows) {
+            backprop_prefetch_write(c + r &* ldc)
+            if wide { backprop_prefetch_write(c + (r &* ldc &+ 2 &* w &- 1)) }
+        }
+        if let fused {
+            let out = fused.output, ldo = fused.outputLeadingDimension
+            for r in rows..<(2 &* rows) {
+                backprop_prefetch_write(out + r &* ldo)
+                if wide { backprop_prefetch_write(out + (r &* ldo &+ 2 &* w &- 1)) }
+            }
+        }
+    }
     // Accumulators: row r of the tile is (cRa, cRb), two vectors.
     var c0a = Vector(), c0b = Vector()
     var c1a = Vector(), c1b = Vector()

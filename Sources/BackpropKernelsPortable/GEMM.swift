@@ -354,6 +354,8 @@ private func multiplyTile(_ t: TiledProduct, i0: Int, j0: Int, rows: Range<Int>,
         let c = p.c + (i0 &* ldc &+ j0)
         if height == mr && width == nr {
             let inPlace = a.stepStride == 1 && a.rowStride != 1
+            // Column panels outer (see `multiplyPackedBlock`): the next tile is the one below.
+            let prefetch = Blocking.prefetchesNextTile && kc > Blocking.shortSteps
             if isLastBlock, let fused = FusedBiasActivation(p.epilogue) {
                 // The epilogue in registers (a forward layer's usual case): done here.
                 var tileFused = fused
@@ -361,16 +363,17 @@ private func multiplyTile(_ t: TiledProduct, i0: Int, j0: Int, rows: Range<Int>,
                 tileFused.output = fused.output + (i0 &* fused.outputLeadingDimension &+ j0)
                 if inPlace {
                     microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC,
-                                fused: tileFused)
+                                fused: tileFused, prefetchesNext: prefetch)
                 } else {
-                    microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC, fused: tileFused)
+                    microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC, fused: tileFused,
+                                prefetchesNext: prefetch)
                 }
                 return
             }
             if inPlace {
-                microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC)
+                microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC, prefetchesNext: prefetch)
             } else {
-                microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC)
+                microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC, prefetchesNext: prefetch)
             }
         } else if width == nr || width == Vector.scalarCount {
             // Cut by the bottom edge, or exactly one vector wide: straight into C.
