@@ -19,7 +19,9 @@ final class GEMMReferenceTests: XCTestCase {
                       // 32 + 4), bottom edges of 1…7 rows: the edge-tile kernels.
                       (15, 48, 70), (10, 40, 33), (13, 36, 300), (23, 784, 9),
                       // Few columns (an output layer): the kernel tiles Cᵀ instead.
-                      (100, 10, 300), (37, 3, 5), (9, 8, 1)]
+                      (100, 10, 300), (37, 3, 5), (9, 8, 1),
+                      // Few columns and k over several blocks (AVX-512 2, AVX2 5): all of k in one.
+                      (40, 10, 1100)]
         var rng = SplitMix64(seed: 42)
         for _ in 0..<4 {
             shapes.append((Int(rng.next() % 70) + 1, Int(rng.next() % 70) + 1, Int(rng.next() % 300) + 1))
