@@ -190,17 +190,14 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
     let w = Vector.scalarCount
     if prefetchesNext {
         // The next tile down (the blocked loops' next call): its rows of C, while this one computes.
-        for r in rows..<(2 &* rows) {
-            backprop_prefetch_write(c + r &* ldc)
-            if wide { backprop_prefetch_write(c + (r &* ldc &+ 2 &* w &- 1)) }
-        }
-        if let fused {
-            let out = fused.output, ldo = fused.outputLeadingDimension
+        @inline(__always) func prefetchRowsBelow(_ p: UnsafeMutablePointer<Float>, _ ld: Int) {
             for r in rows..<(2 &* rows) {
-                backprop_prefetch_write(out + r &* ldo)
-                if wide { backprop_prefetch_write(out + (r &* ldo &+ 2 &* w &- 1)) }
+                backprop_prefetch_write(p + r &* ld)
+                if wide { backprop_prefetch_write(p + (r &* ld &+ 2 &* w &- 1)) }
             }
         }
+        prefetchRowsBelow(c, ldc)
+        if let fused { prefetchRowsBelow(fused.output, fused.outputLeadingDimension) }
     }
     // Accumulators: row r of the tile is (cRa, cRb), two vectors.
     var c0a = Vector(), c0b = Vector()
