@@ -277,11 +277,30 @@ private func deinterleave(_ a: Vector, _ b: Vector) -> (Vector, Vector) {
 /// four-float store was built lane by lane (`vinsertps` chains). perf, `BACKPROP_ISA=avx2` on
 /// the Zen 5 machine, packB's samples as a share of the micro-kernels', 784-256-128-10 batch
 /// 128 at one thread, three paired runs: 3.7% → 3.3% (lower in every pair); B within noise.
+/// On AVX2, 8 × 4 blocks as two 4 × 4 ones in 128-bit registers (`transposeFour`), no
+/// lane-crossing permutes.
 @inline(__always)
 private func packEightRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int, width: Int,
                            into dst: UnsafeMutablePointer<Float>) {
     var d = dst
     var l = 0
+    #if BACKPROP_AVX2
+    while l &+ 4 <= length {
+        // Rows 0–3 and 4–7 of a 4-step block, each transposed as four-float vectors.
+        var a0 = load4(src + l), a1 = load4(src + (stride &+ l))
+        var a2 = load4(src + (2 &* stride &+ l)), a3 = load4(src + (3 &* stride &+ l))
+        var b0 = load4(src + (4 &* stride &+ l)), b1 = load4(src + (5 &* stride &+ l))
+        var b2 = load4(src + (6 &* stride &+ l)), b3 = load4(src + (7 &* stride &+ l))
+        transposeFour(&a0, &a1, &a2, &a3)
+        transposeFour(&b0, &b1, &b2, &b3)
+        store4(a0, d); store4(b0, d + 4)
+        store4(a1, d + width); store4(b1, d + (width &+ 4))
+        store4(a2, d + 2 &* width); store4(b2, d + (2 &* width &+ 4))
+        store4(a3, d + 3 &* width); store4(b3, d + (3 &* width &+ 4))
+        d += 4 &* width
+        l &+= 4
+    }
+    #endif
     while l &+ 8 <= length {
         var x0 = load8(src + l), x1 = load8(src + (stride &+ l))
         var x2 = load8(src + (2 &* stride &+ l)), x3 = load8(src + (3 &* stride &+ l))
@@ -304,31 +323,54 @@ private func packEightRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int
 
 #if BACKPROP_AVX2
 /// `dst[6·l + r] = src[r·stride + l]` for `r < 6`, over `length` values of `l`: an AVX2 `mr`-row
-/// panel of an `op(A)` stored `m × k`. 6 × 8 blocks transposed in registers as 8 × 8 ones
-/// (`packEightRuns`, the last two rows repeats), each step stored as eight floats that the next
-/// step's store overwrites in part; the block's last step stores six, so nothing past the
-/// panel is written.
+/// panel of an `op(A)` stored `m × k`. 6 × 4 blocks in 128-bit registers: rows 0–3 transposed
+/// (`transposeFour`), rows 4 and 5 interleaved (`unpcklps`/`unpckhps`), each step stored as
+/// four floats and a pair.
 @inline(__always)
 private func packSixRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int, into dst: UnsafeMutablePointer<Float>) {
     var d = dst
     var l = 0
-    while l &+ 8 <= length {
-        var x0 = load8(src + l), x1 = load8(src + (stride &+ l))
-        var x2 = load8(src + (2 &* stride &+ l)), x3 = load8(src + (3 &* stride &+ l))
-        var x4 = load8(src + (4 &* stride &+ l)), x5 = load8(src + (5 &* stride &+ l))
-        var x6 = x4, x7 = x5
-        transposeEight(&x0, &x1, &x2, &x3, &x4, &x5, &x6, &x7)
-        store8(x0, d); store8(x1, d + 6); store8(x2, d + 12); store8(x3, d + 18)
-        store8(x4, d + 24); store8(x5, d + 30); store8(x6, d + 36)
-        store4(SIMD4(x7[0], x7[1], x7[2], x7[3]), d + 42); d[46] = x7[4]; d[47] = x7[5]
-        d += 48
-        l &+= 8
+    while l &+ 4 <= length {
+        // 6 × 4 blocks: rows 0–3 transposed as four-float vectors, rows 4 and 5 interleaved
+        // into the pairs each step ends with.
+        var x0 = load4(src + l), x1 = load4(src + (stride &+ l))
+        var x2 = load4(src + (2 &* stride &+ l)), x3 = load4(src + (3 &* stride &+ l))
+        let y0 = load4(src + (4 &* stride &+ l)), y1 = load4(src + (5 &* stride &+ l))
+        transposeFour(&x0, &x1, &x2, &x3)
+        let low = SIMD4(y0[0], y1[0], y0[1], y1[1]), high = SIMD4(y0[2], y1[2], y0[3], y1[3])
+        store4(x0, d); store2(low.lowHalf, d + 4)
+        store4(x1, d + 6); store2(low.highHalf, d + 10)
+        store4(x2, d + 12); store2(high.lowHalf, d + 16)
+        store4(x3, d + 18); store2(high.highHalf, d + 22)
+        d += 24
+        l &+= 4
     }
     while l < length {
         for r in 0..<6 { d[r] = src[r &* stride &+ l] }
         d += 6
         l &+= 1
     }
+}
+#endif
+
+#if BACKPROP_AVX2
+/// Transposes in registers the 4 × 4 block whose row `i` is `xi`: afterwards `xj` holds what was
+/// column `j`. Two rounds of four-float `deinterleave` (one `shufps` each), none crossing a
+/// 128-bit lane: on Zen 1, which splits 256-bit operations in two, the eight-float transpose's
+/// cross-lane permutes (`vpermpd`, several µops each) were most of the packing's work.
+@inline(__always)
+private func transposeFour(_ x0: inout SIMD4<Float>, _ x1: inout SIMD4<Float>, _ x2: inout SIMD4<Float>,
+                           _ x3: inout SIMD4<Float>) {
+    let (e01, o01) = deinterleave(x0, x1), (e23, o23) = deinterleave(x2, x3)
+    (x0, x2) = deinterleave(e01, e23)
+    (x1, x3) = deinterleave(o01, o23)
+}
+
+/// The even lanes of `a` then `b` (first), and their odd lanes (second).
+@inline(__always)
+private func deinterleave(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<Float>) {
+    let ab = SIMD8<Float>(lowHalf: a, highHalf: b)
+    return (ab.evenHalf, ab.oddHalf)
 }
 #endif
 
@@ -390,6 +432,12 @@ private func copy8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Floa
 @inline(__always)
 private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+/// Stores two floats at `p`.
+@inline(__always)
+private func store2(_ v: SIMD2<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD2<Float>.self)
 }
 
 /// Stores four floats at `p`.
