@@ -355,9 +355,10 @@ private func packSixRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int, 
 
 #if BACKPROP_AVX2
 /// Transposes in registers the 4 × 4 block whose row `i` is `xi`: afterwards `xj` holds what was
-/// column `j`. Two rounds of four-float `deinterleave` (one `shufps` each), none crossing a
-/// 128-bit lane: on Zen 1, which splits 256-bit operations in two, the eight-float transpose's
-/// cross-lane permutes (`vpermpd`, several µops each) were most of the packing's work.
+/// column `j`. Two rounds of four-float `deinterleave` (LLVM emits 12 single-µop xmm shuffles:
+/// `unpcklps`, `insertps`, `shufps`, `blendps`), none crossing a 128-bit lane; the eight-float
+/// transpose took 24 `vshufps` and 24 `vpermpd` per 8 × 8 block, each two µops or more on Zen 1,
+/// which splits 256-bit operations in two.
 @inline(__always)
 private func transposeFour(_ x0: inout SIMD4<Float>, _ x1: inout SIMD4<Float>, _ x2: inout SIMD4<Float>,
                            _ x3: inout SIMD4<Float>) {
