@@ -36,7 +36,7 @@ let package = Package(
 
         // Kernels: know nothing of models.
         .target(name: "BackpropKernelTypes"),
-        // A cache-prefetch hint for the GEMM micro-kernel (a C builtin Swift has no word for).
+        // Cache-prefetch hints for the GEMM micro-kernel and packing (a C builtin Swift has no word for).
         .target(name: "CKernelSupport"),
         .target(name: "BackpropKernelsPortable", dependencies: ["BackpropKernelTypes", "CKernelSupport"],
                 swiftSettings: [.define("BACKPROP_PORTABLE")]),
