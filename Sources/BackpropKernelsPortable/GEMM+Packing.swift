@@ -309,7 +309,7 @@ private func packEightRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int
         d += 4 &* width
         l &+= 4
     }
-    #endif
+    #else
     while l &+ 8 <= length {
         var x0 = load8(src + l), x1 = load8(src + (stride &+ l))
         var x2 = load8(src + (2 &* stride &+ l)), x3 = load8(src + (3 &* stride &+ l))
@@ -323,6 +323,7 @@ private func packEightRuns(_ src: UnsafePointer<Float>, stride: Int, length: Int
         d += 8 &* width
         l &+= 8
     }
+    #endif
     while l < length {
         for r in 0..<8 { d[r] = src[r &* stride &+ l] }
         d += width
