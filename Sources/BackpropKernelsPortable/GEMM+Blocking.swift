@@ -83,8 +83,8 @@ enum Blocking {
         #endif
     }
 
-    /// Whether a full tile, before its multiply-adds, prefetches the `mr` rows of `C` below it
-    /// (the blocked loops' next tile; its output rows too when the epilogue is fused), so that
+    /// Whether the blocked loops, before a full tile's micro-kernel, prefetch the `mr` rows of `C` below it
+    /// (their next tile; its output rows too when the epilogue is fused, `prefetchTileBelow`), so that
     /// the next tile's loads of `C` hit L1 rather than wait on L3: a `C` of a large product (4
     /// MiB for 1024 × 1024) is passed over once per `k` block and no longer sits in L2.
     /// AVX2: measured on the Zen 1 EPYC (perf, B at one thread: the micro-kernel's samples

@@ -5,23 +5,21 @@
 import BackpropKernelTypes
 import CKernelSupport
 
-/// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃`: the full register tile (see `tileKernel`). With
-/// `prefetchesNext`, it first prefetches the tile below (see `Blocking.prefetchesNextTile`);
-/// so do the three variants below.
+/// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃`: the full register tile (see `tileKernel`).
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, prefetchesNext: Bool = false) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: 1, aStepStride: Blocking.mr, b: b,
-               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, prefetchesNext: prefetchesNext)
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC)
 }
 
 /// `C[mr×nr] = (loadC ? C : 0) + op(A)·B̃` with `op(A)` read where it is stored (`m × k`,
 /// rows `lda` apart; see `APanels`): the full register tile.
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, prefetchesNext: Bool = false) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: lda, aStepStride: 1, b: b,
-               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, prefetchesNext: prefetchesNext)
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC)
 }
 
 /// The bias-and-activation epilogue done in registers by `microKernel(kc:a:lda:b:c:ldc:loadC:fused:)`
@@ -70,22 +68,43 @@ struct FusedBiasActivation {
 /// `bias` and `output` point at the tile's first column and first row and column.
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation,
-                 prefetchesNext: Bool = false) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: lda, aStepStride: 1, b: b,
-               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused,
-               prefetchesNext: prefetchesNext)
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused)
 }
 
 /// `C[mr×nr] = (loadC ? C : 0) + Ã·B̃ + bias`, `output = f(C)`: the fused full tile (as above)
 /// with `op(A)` packed (see `Blocking.packsStoredA`).
 @inline(never)
 func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation,
-                 prefetchesNext: Bool = false) {
+                 c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool, fused: FusedBiasActivation) {
     tileKernel(rows: Blocking.mr, wide: true, kc: kc, a: a, aRowStride: 1, aStepStride: Blocking.mr, b: b,
-               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused,
-               prefetchesNext: prefetchesNext)
+               bStepStride: Blocking.nr, c: c, ldc: ldc, loadC: loadC, fused: fused)
+}
+
+/// Hints the cache to fetch the full tile below the one at `c` (rows `mr..<2·mr`, row stride
+/// `ldc`, both ends of each `nr`-wide row), and below the one at `output` (row stride `ldo`)
+/// when the epilogue is fused: the blocked loops' next tile, fetched while this one computes
+/// (see `Blocking.prefetchesNextTile`). A hint, never a load: the rows may lie past the matrix.
+///
+/// The blocked loops call it before the micro-kernel, never the micro-kernel itself: with any
+/// code ahead of `tileKernel` in a full-tile kernel (this loop, even a call), the compiler kept
+/// the AVX-512 kernels' accumulators in memory behind `swift_beginAccess` calls, a load and a
+/// store around every multiply-add (training steps about 2× slower on a Xeon; `scripts/check-kernel-codegen`
+/// now fails the build's check on that).
+@inline(__always)
+func prefetchTileBelow(c: UnsafeMutablePointer<Float>, ldc: Int, output: UnsafeMutablePointer<Float>?, ldo: Int) {
+    let mr = Blocking.mr, last = Blocking.nr &- 1
+    for r in mr..<(2 &* mr) {
+        backprop_prefetch_write(c + r &* ldc)
+        backprop_prefetch_write(c + (r &* ldc &+ last))
+    }
+    if let output {
+        for r in mr..<(2 &* mr) {
+            backprop_prefetch_write(output + r &* ldo)
+            backprop_prefetch_write(output + (r &* ldo &+ last))
+        }
+    }
 }
 
 /// `C[rows×columns] = (loadC ? C : 0) + op(A)·B̃` for an edge tile: `rows` ≤ `mr` and `columns`
@@ -175,9 +194,7 @@ private func tile<Height: TileHeight, Width: TileWidth>(_: Height.Type, _: Width
 /// top-left `rows` rows (≤ 12) and one or two vectors of columns of a tile of `C` (row stride
 /// `ldc`); `op(A)` row `r`, step `l` at `a[r·aRowStride + l·aStepStride]` (packed: `1` and
 /// `mr`), `op(B)` step `l` at `b[l·bStepStride]` (packed: `nr`). `rows` and `wide` are
-/// constants at every call, so unused rows compile away. `prefetchesNext`: first hint the
-/// cache to fetch the `rows` rows of `C` below the tile (and of `fused.output`); a hint only,
-/// never a load, so it may point past the matrix.
+/// constants at every call, so unused rows compile away.
 ///
 /// Each `C[i,j]` is one multiply-add chain over the steps in order, starting from the old
 /// `C[i,j]` or zero, independently of every other element: this is what makes results
@@ -186,19 +203,8 @@ private func tile<Height: TileHeight, Width: TileWidth>(_: Height.Type, _: Width
 private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowStride rs: Int,
                         aStepStride ss: Int, b: UnsafePointer<Float>, bStepStride bs: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
-                        fused: FusedBiasActivation? = nil, prefetchesNext: Bool = false) {
+                        fused: FusedBiasActivation? = nil) {
     let w = Vector.scalarCount
-    if prefetchesNext {
-        // The next tile down (the blocked loops' next call): its rows of C, while this one computes.
-        @inline(__always) func prefetchRowsBelow(_ p: UnsafeMutablePointer<Float>, _ ld: Int) {
-            for r in rows..<(2 &* rows) {
-                backprop_prefetch_write(p + r &* ld)
-                if wide { backprop_prefetch_write(p + (r &* ld &+ 2 &* w &- 1)) }
-            }
-        }
-        prefetchRowsBelow(c, ldc)
-        if let fused { prefetchRowsBelow(fused.output, fused.outputLeadingDimension) }
-    }
     // Accumulators: row r of the tile is (cRa, cRb), two vectors.
     var c0a = Vector(), c0b = Vector()
     var c1a = Vector(), c1b = Vector()

@@ -372,19 +372,22 @@ private func multiplyTile(_ t: TiledProduct, i0: Int, j0: Int, rows: Range<Int>,
                 var tileFused = fused
                 tileFused.bias = fused.bias + j0
                 tileFused.output = fused.output + (i0 &* fused.outputLeadingDimension &+ j0)
+                if prefetch {
+                    prefetchTileBelow(c: c, ldc: ldc, output: tileFused.output, ldo: fused.outputLeadingDimension)
+                }
                 if inPlace {
                     microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC,
-                                fused: tileFused, prefetchesNext: prefetch)
+                                fused: tileFused)
                 } else {
-                    microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC, fused: tileFused,
-                                prefetchesNext: prefetch)
+                    microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC, fused: tileFused)
                 }
                 return
             }
+            if prefetch { prefetchTileBelow(c: c, ldc: ldc, output: nil, ldo: 0) }
             if inPlace {
-                microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC, prefetchesNext: prefetch)
+                microKernel(kc: kc, a: aPanel, lda: a.rowStride, b: bPanel, c: c, ldc: ldc, loadC: loadC)
             } else {
-                microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC, prefetchesNext: prefetch)
+                microKernel(kc: kc, a: aPanel, b: bPanel, c: c, ldc: ldc, loadC: loadC)
             }
         } else if width == nr || width == Vector.scalarCount {
             // Cut by the bottom edge, or exactly one vector wide: straight into C.
