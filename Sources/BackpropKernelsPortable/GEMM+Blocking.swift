@@ -70,6 +70,8 @@ enum Blocking {
     /// Whether an `op(A)` stored `m × k` (activations, deltas: the forward and propagation
     /// products) is packed into `mr`-row panels like one stored `k × m`, rather than read in
     /// place. AVX-512: in place (Zen 5, whole training steps: A, B, C +3% over packed).
+    /// (On the 16-vCPU Xeon, packed: B 0.74×/0.94× at one thread, D 1.05×/1.07× at 16, two rounds
+    /// in a noisy guest; left in place.)
     /// AVX2: packed. Measured on an AVX2-only Zen 1 EPYC (2 vCPUs, 32 KiB L1d, 512 KiB L2): the
     /// six rows read in place cost the micro-kernels 5% (perf, B at one thread: 5.4% fewer
     /// micro-kernel samples, packing 0.8% more, the step 4.6% shorter); whole training steps,
@@ -90,7 +92,9 @@ enum Blocking {
     /// AVX2: measured on the Zen 1 EPYC (perf, B at one thread: the micro-kernel's samples
     /// before its loop, the stalled loads of `C`, 3.7% → 1% of its time); whole training steps,
     /// interleaved rounds: B +1.9–3.2%, C +0.9–3.2%, A +1% at one thread (in-run fraction of
-    /// peak and samples/s). AVX-512: off, not measured (the Zen 5 machine was not available).
+    /// peak and samples/s). AVX-512: off; on a 16-vCPU Xeon (family 6 model 207), two interleaved
+    /// rounds of B and D read within that machine's noise (on ÷ off, by round: B 0.99×/1.39× and
+    /// D 0.97×/0.90× at one thread, B 0.99×/1.06× and D 0.97×/0.99× at 16); not measured on Zen 4/5.
     @inline(__always) static var prefetchesNextTile: Bool {
         #if BACKPROP_AVX2
         true
