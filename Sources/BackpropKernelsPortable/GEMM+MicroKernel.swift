@@ -87,11 +87,12 @@ func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
 /// when the epilogue is fused: the blocked loops' next tile, fetched while this one computes
 /// (see `Blocking.prefetchesNextTile`). A hint, never a load: the rows may lie past the matrix.
 ///
-/// The blocked loops call it before the micro-kernel, never the micro-kernel itself: with any
-/// code ahead of `tileKernel` in a full-tile kernel (this loop, even a call), the compiler kept
-/// the AVX-512 kernels' accumulators in memory behind `swift_beginAccess` calls, a load and a
-/// store around every multiply-add (training steps about 2× slower on a Xeon; `scripts/check-kernel-codegen`
-/// now fails the build's check on that).
+/// The blocked loops call it before the micro-kernel. (Called inside the full-tile kernels, ahead
+/// of a `tileKernel` whose accumulators were locals captured by a local `step()` function, it
+/// left the AVX-512 kernels' accumulators in memory behind `swift_beginAccess` calls, a load and
+/// a store around every multiply-add: training steps about 2× slower on a Xeon. With
+/// `TileAccumulators` that no longer happens, checked by compiling it there; and
+/// `scripts/check-kernel-codegen` fails the build's check on any such call.)
 @inline(__always)
 func prefetchTileBelow(c: UnsafeMutablePointer<Float>, ldc: Int, output: UnsafeMutablePointer<Float>?, ldo: Int) {
     let mr = Blocking.mr, last = Blocking.nr &- 1
@@ -204,8 +205,36 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
                         aStepStride ss: Int, b: UnsafePointer<Float>, bStepStride bs: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
                         fused: FusedBiasActivation? = nil) {
-    let w = Vector.scalarCount
-    // Accumulators: row r of the tile is (cRa, cRb), two vectors.
+    var tile = TileAccumulators()
+    if loadC { tile.load(rows: rows, wide: wide, from: c, ldc: ldc) }
+    var pa = a, pb = b
+    // Two steps per iteration (then one): the loop's speed no longer moves with where the
+    // code lands (the single-step loop ran 2–4% slower in some builds of identical code).
+    var l = 0
+    while l &+ 2 <= kc {
+        tile.step(rows: rows, wide: wide, a: pa, aRowStride: rs, b: pb)
+        pa += ss
+        pb += bs
+        tile.step(rows: rows, wide: wide, a: pa, aRowStride: rs, b: pb)
+        pa += ss
+        pb += bs
+        l &+= 2
+    }
+    if l < kc { tile.step(rows: rows, wide: wide, a: pa, aRowStride: rs, b: pb) }
+    if let fused {
+        tile.finish(rows: rows, fused, to: c, ldc: ldc)
+    } else {
+        tile.store(rows: rows, wide: wide, to: c, ldc: ldc)
+    }
+}
+
+/// The accumulators of a register tile: row `r` is `(cRa, cRb)`, two vectors (`cRb` unused
+/// when the tile is one vector wide). A struct of plain values, local to `tileKernel` and
+/// changed only by these inlined methods, so the compiler keeps every field in a register: the
+/// accumulators are not captured by a closure or a local function, which once (31d08d9..4858511)
+/// left them in memory behind exclusivity checks on AVX-512 whenever any code came before the
+/// tile loop in the calling kernel.
+private struct TileAccumulators {
     var c0a = Vector(), c0b = Vector()
     var c1a = Vector(), c1b = Vector()
     var c2a = Vector(), c2b = Vector()
@@ -218,7 +247,11 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
     var c9a = Vector(), c9b = Vector()
     var c10a = Vector(), c10b = Vector()
     var c11a = Vector(), c11b = Vector()
-    if loadC {
+
+    /// Rows `0..<rows` from `c` (row stride `ldc`).
+    @inline(__always)
+    mutating func load(rows: Int, wide: Bool, from c: UnsafePointer<Float>, ldc: Int) {
+        let w = Vector.scalarCount
         if rows > 0 { c0a = loadVector(c + 0 &* ldc); if wide { c0b = loadVector(c + (0 &* ldc &+ w)) } }
         if rows > 1 { c1a = loadVector(c + 1 &* ldc); if wide { c1b = loadVector(c + (1 &* ldc &+ w)) } }
         if rows > 2 { c2a = loadVector(c + 2 &* ldc); if wide { c2b = loadVector(c + (2 &* ldc &+ w)) } }
@@ -232,37 +265,49 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
         if rows > 10 { c10a = loadVector(c + 10 &* ldc); if wide { c10b = loadVector(c + (10 &* ldc &+ w)) } }
         if rows > 11 { c11a = loadVector(c + 11 &* ldc); if wide { c11b = loadVector(c + (11 &* ldc &+ w)) } }
     }
-    var pa = a, pb = b
-    // One rank-1 update: the next step of the panels.
-    @inline(__always) func step() {
-        let b0 = loadVector(pb), b1 = wide ? loadVector(pb + w) : b0
-        if rows > 0 { rowUpdate(wide, &c0a, &c0b, pa[0 &* rs], b0, b1) }
-        if rows > 1 { rowUpdate(wide, &c1a, &c1b, pa[1 &* rs], b0, b1) }
-        if rows > 2 { rowUpdate(wide, &c2a, &c2b, pa[2 &* rs], b0, b1) }
-        if rows > 3 { rowUpdate(wide, &c3a, &c3b, pa[3 &* rs], b0, b1) }
-        if rows > 4 { rowUpdate(wide, &c4a, &c4b, pa[4 &* rs], b0, b1) }
-        if rows > 5 { rowUpdate(wide, &c5a, &c5b, pa[5 &* rs], b0, b1) }
-        if rows > 6 { rowUpdate(wide, &c6a, &c6b, pa[6 &* rs], b0, b1) }
-        if rows > 7 { rowUpdate(wide, &c7a, &c7b, pa[7 &* rs], b0, b1) }
-        if rows > 8 { rowUpdate(wide, &c8a, &c8b, pa[8 &* rs], b0, b1) }
-        if rows > 9 { rowUpdate(wide, &c9a, &c9b, pa[9 &* rs], b0, b1) }
-        if rows > 10 { rowUpdate(wide, &c10a, &c10b, pa[10 &* rs], b0, b1) }
-        if rows > 11 { rowUpdate(wide, &c11a, &c11b, pa[11 &* rs], b0, b1) }
-        pa += ss
-        pb += bs
+
+    /// One rank-1 update, `C[r, :] += op(A)[r, l]·op(B)[l, :]`: step `l` of the panels, with
+    /// `op(A)` row `r` at `a[r·aRowStride]` and `op(B)` at `b` (one or two vectors).
+    @inline(__always)
+    mutating func step(rows: Int, wide: Bool, a: UnsafePointer<Float>, aRowStride rs: Int, b: UnsafePointer<Float>) {
+        let b0 = loadVector(b), b1 = wide ? loadVector(b + Vector.scalarCount) : b0
+        if rows > 0 { rowUpdate(wide, &c0a, &c0b, a[0 &* rs], b0, b1) }
+        if rows > 1 { rowUpdate(wide, &c1a, &c1b, a[1 &* rs], b0, b1) }
+        if rows > 2 { rowUpdate(wide, &c2a, &c2b, a[2 &* rs], b0, b1) }
+        if rows > 3 { rowUpdate(wide, &c3a, &c3b, a[3 &* rs], b0, b1) }
+        if rows > 4 { rowUpdate(wide, &c4a, &c4b, a[4 &* rs], b0, b1) }
+        if rows > 5 { rowUpdate(wide, &c5a, &c5b, a[5 &* rs], b0, b1) }
+        if rows > 6 { rowUpdate(wide, &c6a, &c6b, a[6 &* rs], b0, b1) }
+        if rows > 7 { rowUpdate(wide, &c7a, &c7b, a[7 &* rs], b0, b1) }
+        if rows > 8 { rowUpdate(wide, &c8a, &c8b, a[8 &* rs], b0, b1) }
+        if rows > 9 { rowUpdate(wide, &c9a, &c9b, a[9 &* rs], b0, b1) }
+        if rows > 10 { rowUpdate(wide, &c10a, &c10b, a[10 &* rs], b0, b1) }
+        if rows > 11 { rowUpdate(wide, &c11a, &c11b, a[11 &* rs], b0, b1) }
     }
-    // Two steps per iteration (then one): the loop's speed no longer moves with where the
-    // code lands (the single-step loop ran 2–4% slower in some builds of identical code).
-    var l = 0
-    while l &+ 2 <= kc {
-        step()
-        step()
-        l &+= 2
+
+    /// Rows `0..<rows` to `c` (row stride `ldc`).
+    @inline(__always)
+    func store(rows: Int, wide: Bool, to c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let w = Vector.scalarCount
+        if rows > 0 { storeVector(c0a, c + 0 &* ldc); if wide { storeVector(c0b, c + (0 &* ldc &+ w)) } }
+        if rows > 1 { storeVector(c1a, c + 1 &* ldc); if wide { storeVector(c1b, c + (1 &* ldc &+ w)) } }
+        if rows > 2 { storeVector(c2a, c + 2 &* ldc); if wide { storeVector(c2b, c + (2 &* ldc &+ w)) } }
+        if rows > 3 { storeVector(c3a, c + 3 &* ldc); if wide { storeVector(c3b, c + (3 &* ldc &+ w)) } }
+        if rows > 4 { storeVector(c4a, c + 4 &* ldc); if wide { storeVector(c4b, c + (4 &* ldc &+ w)) } }
+        if rows > 5 { storeVector(c5a, c + 5 &* ldc); if wide { storeVector(c5b, c + (5 &* ldc &+ w)) } }
+        if rows > 6 { storeVector(c6a, c + 6 &* ldc); if wide { storeVector(c6b, c + (6 &* ldc &+ w)) } }
+        if rows > 7 { storeVector(c7a, c + 7 &* ldc); if wide { storeVector(c7b, c + (7 &* ldc &+ w)) } }
+        if rows > 8 { storeVector(c8a, c + 8 &* ldc); if wide { storeVector(c8b, c + (8 &* ldc &+ w)) } }
+        if rows > 9 { storeVector(c9a, c + 9 &* ldc); if wide { storeVector(c9b, c + (9 &* ldc &+ w)) } }
+        if rows > 10 { storeVector(c10a, c + 10 &* ldc); if wide { storeVector(c10b, c + (10 &* ldc &+ w)) } }
+        if rows > 11 { storeVector(c11a, c + 11 &* ldc); if wide { storeVector(c11b, c + (11 &* ldc &+ w)) } }
     }
-    if l < kc { step() }
-    if let fused {
-        // Full tiles only (rows = mr, wide): the pre-activation and the activation, stored once.
-        let bias0 = loadVector(fused.bias), bias1 = loadVector(fused.bias + w)
+
+    /// The fused epilogue of a full tile (rows = mr, wide): the pre-activation `C + bias` to `c`,
+    /// its activation to `fused.output`, each stored once.
+    @inline(__always)
+    func finish(rows: Int, _ fused: FusedBiasActivation, to c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let bias0 = loadVector(fused.bias), bias1 = loadVector(fused.bias + Vector.scalarCount)
         let out = fused.output, ldo = fused.outputLeadingDimension
         if rows > 0 { finishRow(fused, c0a + bias0, c0b + bias1, c + 0 &* ldc, out + 0 &* ldo) }
         if rows > 1 { finishRow(fused, c1a + bias0, c1b + bias1, c + 1 &* ldc, out + 1 &* ldo) }
@@ -276,20 +321,7 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
         if rows > 9 { finishRow(fused, c9a + bias0, c9b + bias1, c + 9 &* ldc, out + 9 &* ldo) }
         if rows > 10 { finishRow(fused, c10a + bias0, c10b + bias1, c + 10 &* ldc, out + 10 &* ldo) }
         if rows > 11 { finishRow(fused, c11a + bias0, c11b + bias1, c + 11 &* ldc, out + 11 &* ldo) }
-        return
     }
-    if rows > 0 { storeVector(c0a, c + 0 &* ldc); if wide { storeVector(c0b, c + (0 &* ldc &+ w)) } }
-    if rows > 1 { storeVector(c1a, c + 1 &* ldc); if wide { storeVector(c1b, c + (1 &* ldc &+ w)) } }
-    if rows > 2 { storeVector(c2a, c + 2 &* ldc); if wide { storeVector(c2b, c + (2 &* ldc &+ w)) } }
-    if rows > 3 { storeVector(c3a, c + 3 &* ldc); if wide { storeVector(c3b, c + (3 &* ldc &+ w)) } }
-    if rows > 4 { storeVector(c4a, c + 4 &* ldc); if wide { storeVector(c4b, c + (4 &* ldc &+ w)) } }
-    if rows > 5 { storeVector(c5a, c + 5 &* ldc); if wide { storeVector(c5b, c + (5 &* ldc &+ w)) } }
-    if rows > 6 { storeVector(c6a, c + 6 &* ldc); if wide { storeVector(c6b, c + (6 &* ldc &+ w)) } }
-    if rows > 7 { storeVector(c7a, c + 7 &* ldc); if wide { storeVector(c7b, c + (7 &* ldc &+ w)) } }
-    if rows > 8 { storeVector(c8a, c + 8 &* ldc); if wide { storeVector(c8b, c + (8 &* ldc &+ w)) } }
-    if rows > 9 { storeVector(c9a, c + 9 &* ldc); if wide { storeVector(c9b, c + (9 &* ldc &+ w)) } }
-    if rows > 10 { storeVector(c10a, c + 10 &* ldc); if wide { storeVector(c10b, c + (10 &* ldc &+ w)) } }
-    if rows > 11 { storeVector(c11a, c + 11 &* ldc); if wide { storeVector(c11b, c + (11 &* ldc &+ w)) } }
 }
 
 /// One row of a fused tile: the pre-activation `(x, y)` to `c`, `f(x, y)` to `out`.
