@@ -34,12 +34,8 @@ left() { echo $(( budget - ($(date +%s) - start) )); }
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$out/progress.txt" >&2; }
 
 bench=/tmp/mlp-bench-scaling.$$
-case "$bench_arg" in
-  *.xz) xz -dc "$bench_arg" > "$bench" 2>/dev/null ||
-          python3 -c "import lzma,sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())" "$bench_arg" > "$bench" ;;
-  *) cp "$bench_arg" "$bench" ;;
-esac
-chmod +x "$bench" && "$bench" --help >/dev/null 2>&1 || { echo "run.sh: $bench_arg does not run here" >&2; exit 2; }
+source "$root/scripts/lib/unpack-build.sh"
+unpack_build "$bench_arg" "$bench" && "$bench" --help >/dev/null 2>&1 || { echo "run.sh: $bench_arg does not run here" >&2; exit 2; }
 trap 'rm -f "$bench"' EXIT
 
 cores=$(nproc)
