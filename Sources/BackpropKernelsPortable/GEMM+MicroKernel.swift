@@ -118,7 +118,7 @@ func microKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowSt
                  b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     precondition(rows >= 1 && rows <= Blocking.mr, "edge tile rows out of range")
     let operands = TileOperands(a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b,
-                                bStepStride: Blocking.nr, c: c, ldc: ldc, kc: kc, loadC: loadC)
+                                bStepStride: Blocking.nr, bPrefetch: 0, c: c, ldc: ldc, kc: kc, loadC: loadC)
     if wide { tile(rows: rows, TwoVectors.self, operands) } else { tile(rows: rows, OneVector.self, operands) }
 }
 
@@ -126,11 +126,17 @@ func microKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowSt
 /// rows, read where they are stored (no packing): row `r`, step `l` of `op(A)` at
 /// `a[r·aRowStride + l·aStepStride]`, step `l` of `op(B)` at `b[l·bStepStride]` (one or two
 /// vectors). Same multiply-add chain per element as `microKernel`.
+///
+/// `prefetchesB`: whether each step hints the cache to fetch `op(B)`'s step
+/// `Blocking.fewRowsPrefetchSteps` ahead, for an `op(B)` read where it is stored (a row of
+/// `H` per step, a page apart for 1024 columns, which no hardware prefetcher follows).
 @inline(never)
 func fewRowsKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int,
-                   b: UnsafePointer<Float>, bStepStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
+                   b: UnsafePointer<Float>, bStepStride: Int, prefetchesB: Bool,
+                   c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool) {
     precondition(rows >= 1 && rows <= Blocking.fewRows, "few-rows tile out of range")
     let operands = TileOperands(a: a, aRowStride: aRowStride, aStepStride: aStepStride, b: b, bStepStride: bStepStride,
+                                bPrefetch: prefetchesB ? Blocking.fewRowsPrefetchSteps &* bStepStride : 0,
                                 c: c, ldc: ldc, kc: kc, loadC: loadC)
     if wide { tile(rows: rows, TwoVectors.self, operands) } else { tile(rows: rows, OneVector.self, operands) }
 }
@@ -139,6 +145,8 @@ func fewRowsKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRow
 struct TileOperands {
     var a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int
     var b: UnsafePointer<Float>, bStepStride: Int
+    /// Floats ahead of each step of `op(B)` to prefetch; 0: none.
+    var bPrefetch: Int
     var c: UnsafeMutablePointer<Float>, ldc: Int
     var kc: Int, loadC: Bool
 }
@@ -188,21 +196,24 @@ private func tile<Width: TileWidth>(rows: Int, _ width: Width.Type, _ o: TileOpe
 @inline(never)
 private func tile<Height: TileHeight, Width: TileWidth>(_: Height.Type, _: Width.Type, _ o: TileOperands) {
     tileKernel(rows: Height.rows, wide: Width.wide, kc: o.kc, a: o.a, aRowStride: o.aRowStride,
-               aStepStride: o.aStepStride, b: o.b, bStepStride: o.bStepStride, c: o.c, ldc: o.ldc, loadC: o.loadC)
+               aStepStride: o.aStepStride, b: o.b, bStepStride: o.bStepStride, bPrefetch: o.bPrefetch,
+               c: o.c, ldc: o.ldc, loadC: o.loadC)
 }
 
 /// `C[rows×(wide ? nr : nr/2)] = (loadC ? C : 0) + op(A)·op(B)`: `kc` rank-1 updates of the
 /// top-left `rows` rows (≤ 12) and one or two vectors of columns of a tile of `C` (row stride
 /// `ldc`); `op(A)` row `r`, step `l` at `a[r·aRowStride + l·aStepStride]` (packed: `1` and
 /// `mr`), `op(B)` step `l` at `b[l·bStepStride]` (packed: `nr`). `rows` and `wide` are
-/// constants at every call, so unused rows compile away.
+/// constants at every call, so unused rows compile away. With `bPrefetch` > 0 each pair of
+/// steps first hints the cache to fetch the two steps of `op(B)` that many floats ahead (a hint
+/// never faults, past the end too); 0 (the full tiles' constant) compiles the hints away.
 ///
 /// Each `C[i,j]` is one multiply-add chain over the steps in order, starting from the old
 /// `C[i,j]` or zero, independently of every other element: this is what makes results
 /// independent of blocking and of how callers split the product (see `GEMMProblem`).
 @inline(__always)
 private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>, aRowStride rs: Int,
-                        aStepStride ss: Int, b: UnsafePointer<Float>, bStepStride bs: Int,
+                        aStepStride ss: Int, b: UnsafePointer<Float>, bStepStride bs: Int, bPrefetch: Int = 0,
                         c: UnsafeMutablePointer<Float>, ldc: Int, loadC: Bool,
                         fused: FusedBiasActivation? = nil) {
     var tile = TileAccumulators()
@@ -212,6 +223,10 @@ private func tileKernel(rows: Int, wide: Bool, kc: Int, a: UnsafePointer<Float>,
     // code lands (the single-step loop ran 2–4% slower in some builds of identical code).
     var l = 0
     while l &+ 2 <= kc {
+        if bPrefetch != 0 {
+            backprop_prefetch_read(pb + bPrefetch)
+            backprop_prefetch_read(pb + (bPrefetch &+ bs))
+        }
         tile.step(rows: rows, wide: wide, a: pa, aRowStride: rs, b: pb)
         pa += ss
         pb += bs

@@ -49,8 +49,9 @@ public func gemm(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
 /// ran an 8-row and a 2-row tile (the second at a quarter of the rate) over a packed copy.
 /// `op(A)` (`m × k`, small) is read where it is stored. `op(B)` is read where it is stored
 /// when it fits in cache (`k·n ≤ Blocking.fewRowsUnpacked`); larger, it is packed `kc × nc` at a
-/// time, since a panel read in place steps a page per row and no prefetcher follows it
-/// (10×1024×8192 ran 15% slower unpacked). A last panel narrower than one or two vectors runs
+/// time, since a panel read in place steps a page per row and no hardware prefetcher follows it
+/// (10×1024×8192 ran 15% slower unpacked); read in place, the kernel prefetches it a few steps
+/// ahead itself (`Blocking.fewRowsPrefetchSteps`). A last panel narrower than one or two vectors runs
 /// on a workspace tile. Same chain per element as the blocked loops: bitwise the same `C`.
 private func fewRowsProduct(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Float>) {
     let nr = Blocking.nr, w = Vector.scalarCount, ldc = p.cLeadingDimension, ldb = p.b.leadingDimension
@@ -74,7 +75,7 @@ private func fewRowsProduct(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Fl
                     let height = i0 == 0 ? firstGroup : p.m &- i0
                     fewRowsKernel(rows: height, wide: width == nr, kc: steps.count, a: p.a.base + (i0 &* rs &+ pc &* ss),
                                   aRowStride: rs, aStepStride: ss, b: b, bStepStride: packs ? nr : ldb,
-                                  c: p.c + (i0 &* ldc &+ j0), ldc: ldc, loadC: loadC)
+                                  prefetchesB: !packs, c: p.c + (i0 &* ldc &+ j0), ldc: ldc, loadC: loadC)
                     if isLastBlock {
                         applyEpilogue(p.epilogue, rows: i0..<(i0 &+ height), columns: j0..<(j0 &+ width), c: p.c, ldc: ldc)
                     }
@@ -98,8 +99,8 @@ private func fewRowsProduct(_ p: GEMMProblem, workspace: UnsafeMutablePointer<Fl
             let steps = pc..<min(pc &+ Blocking.kc, p.k)
             packB(p.b, steps: steps, columns: columns, into: workspace)
             fewRowsKernel(rows: height, wide: width > w, kc: steps.count, a: p.a.base + (i0 &* rs &+ pc &* ss),
-                          aRowStride: rs, aStepStride: ss, b: workspace, bStepStride: nr, c: tile, ldc: nr,
-                          loadC: p.accumulate || pc > 0)
+                          aRowStride: rs, aStepStride: ss, b: workspace, bStepStride: nr, prefetchesB: false,
+                          c: tile, ldc: nr, loadC: p.accumulate || pc > 0)
         }
         for r in 0..<height { (c + r &* ldc).update(from: tile + r &* nr, count: width) }
         applyEpilogue(p.epilogue, rows: i0..<(i0 &+ height), columns: columns, c: p.c, ldc: ldc)
