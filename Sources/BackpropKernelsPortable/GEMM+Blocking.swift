@@ -128,9 +128,10 @@ enum Blocking {
     /// Steps of `op(B)` ahead that a few-rows product reading it in place prefetches (see
     /// `fewRowsKernel`). Measured on the Zen 1 EPYC (AVX2; `mlp-bench gemm`, four runs each,
     /// ours ÷ OpenBLAS in the same run): 10×1024×1024 0.70–0.97× without (one run 1.35×, when the
-    /// product before it had left `H` in L3), 1.01–1.05× at 8 steps, 0.99–1.01× at 16; read in
-    /// place with the hints up to 8 M elements, 10×1024×8192 and 10×4096×1024 fell to 0.53–0.59×
-    /// (packed: 0.93–1.07×), so the bound above stays.
+    /// product before it had left `H` in L3), 1.00–1.06× at 8 steps, 0.99–1.01× at 16, measured
+    /// alone; inside the whole suite's run, where the products before it decide what is in L3,
+    /// 0.90× and 1.06× in two runs at 8. Read in place with the hints up to 8 M elements,
+    /// 10×1024×8192 and 10×4096×1024 fell to 0.53–0.59× (packed: 0.93–1.07×): the bound stays.
     @inline(__always) static var fewRowsPrefetchSteps: Int { 8 }
 
     /// Steps of `k` per block up to which the blocked loops run row panels outer (see
