@@ -75,6 +75,15 @@ void *bp_numa_map(size_t bytes) {
     return p == MAP_FAILED ? NULL : p;
 }
 
+int bp_advise_huge_pages(void *address, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+    return madvise(address, bytes, MADV_HUGEPAGE) == 0 ? 0 : -errno;
+#else
+    (void)address; (void)bytes;
+    return -ENOSYS;
+#endif
+}
+
 void bp_numa_unmap(void *address, size_t bytes) {
     if (address != NULL) munmap(address, bytes == 0 ? 1 : bytes);
 }

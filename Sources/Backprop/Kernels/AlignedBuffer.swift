@@ -1,4 +1,5 @@
-/// A fixed-size, 64-byte-aligned, zero-initialised array of `Float`s on the heap.
+/// A fixed-size, 64-byte-aligned, zero-initialised array of `Float`s on the heap (from 2 MiB up,
+/// on transparent huge pages where the system allows: see `allocateStorage`).
 ///
 /// Reference type: copies share storage. `Matrix` adds value semantics on top.
 public final class AlignedBuffer: @unchecked Sendable {
@@ -15,7 +16,7 @@ public final class AlignedBuffer: @unchecked Sendable {
         precondition(count >= 0, "AlignedBuffer count must be non-negative")
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: AlignedBuffer.alignment)
+        let raw = AlignedBuffer.allocateStorage(byteCount: bytes)
         base = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
     }
 

@@ -135,10 +135,10 @@ struct BatchBuffers {
     }
 }
 
-/// `count` uninitialised floats (at least one), 64-byte aligned.
+/// `count` uninitialised floats (at least one), 64-byte aligned; from 2 MiB up, advised onto huge
+/// pages (`AlignedBuffer.allocateStorage`).
 func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
-                                     alignment: AlignedBuffer.alignment)
+    AlignedBuffer.allocateStorage(byteCount: max(count, 1) * MemoryLayout<Float>.stride)
         .bindMemory(to: Float.self, capacity: max(count, 1))
 }
 

@@ -29,6 +29,9 @@ enum { BP_NUMA_POLICY_DEFAULT = 0, BP_NUMA_POLICY_PREFERRED = 1, BP_NUMA_POLICY_
 size_t bp_page_size(void);
 /// `bytes` of page-aligned, zero-filled anonymous memory (mmap), or NULL.
 void *bp_numa_map(size_t bytes);
+/// Asks the kernel to back [address, address + bytes) (page-aligned) with transparent huge
+/// pages: madvise(2) MADV_HUGEPAGE. Returns 0 or −errno (−ENOSYS where there is no such advice).
+int bp_advise_huge_pages(void *address, size_t bytes);
 /// Unmaps what `bp_numa_map(bytes)` returned.
 void bp_numa_unmap(void *address, size_t bytes);
 /// mbind(2) of the pages of [address, address + bytes) (address page-aligned) to `nodes`.
