@@ -14,8 +14,8 @@ final class AlignedBufferHugePageTests: XCTestCase {
     /// (where the kernel has transparent huge pages) its mapping carries the `hg` flag that
     /// madvise(MADV_HUGEPAGE) sets.
     func testLargeBufferIsHugePageAlignedAndAdvised() throws {
-        let count = 3 << 19  // 6 MiB: rounded to 3 huge pages exactly; 1.5 M floats
-        let buffer = AlignedBuffer(count: count + 5)  // and a part page past them
+        let count = 3 << 19  // 1.5 M floats, 6 MiB
+        let buffer = AlignedBuffer(count: count + 5)  // 20 bytes more: rounded up to 8 MiB
         XCTAssertEqual(Int(bitPattern: buffer.base) % AlignedBuffer.hugePageSize, 0)
         XCTAssertEqual(buffer.base[0], 0)
         XCTAssertEqual(buffer.base[count / 2], 0)
