@@ -22,7 +22,8 @@ extension AlignedBuffer {
     /// [+1.8 – +5.4%] at one thread and +2.8% at two in one run, +0.9% [−11 – +2.8%] at one
     /// thread in another; A, C and D within that machine's noise (±5–9% a round); one-thread
     /// GEMMs by the thread's CPU clock, `mlp-bench gemm --config B,D --no-openblas`, two rounds:
-    /// the 1024×1024×1024 products +2 to +6%, the 4096-wide ones −1 to +2%.
+    /// the 1024×1024×1024 products +2 to +6%, 1024×1024×784 −5%, the 4096-wide ones −1 to +2%
+    /// (`Benchmarks/measurements/2026-11-28-zen1-avx2-huge-pages/`).
     static func allocateStorage(byteCount: Int) -> UnsafeMutableRawPointer {
         let bytes = max(byteCount, 1)
         guard bytes >= hugePageSize else {
