@@ -251,16 +251,21 @@ private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<F
     // over C (load and store of every tile) for a few multiply-adds (k = 784 → 4 × 196, not
     // 3 × 256 + 16).
     var kc = blockSteps(k), nc = Blocking.nc
-    if t.transposedC && t.m <= 2 &* Blocking.mr && kc < k
-        && roundUp(t.m, to: Blocking.mr) &* k <= mc &* Blocking.kc && k &* Blocking.nr <= Blocking.kc &* Blocking.nc {
-        // Few rows of Cᵀ (an output layer's forward product, `m` = 10): all of `k` in one
-        // block, so each tile is loaded and stored transposed once, not once per `k` block
-        // (element by element); the packed `op(B)` block keeps its size in floats by taking
+    if t.transposedC && t.m <= 2 &* Blocking.mr && kc < k {
+        // Few rows of Cᵀ (an output layer's forward product, `m` = 10): `k` in as few equal
+        // blocks as the workspace takes (its packed `op(A)`, `roundUp(m, mr) × kc` floats, in the
+        // room of an `mc × kc` block; for `m` = 10, up to 3072 steps a block on AVX2, 9216 on AVX-512), so
+        // each tile is loaded and stored transposed (element by element) once or twice, not once
+        // per `Blocking.kc` steps; the packed `op(B)` block keeps its size in floats by taking
         // fewer columns. Measured on the Zen 1 EPYC (AVX2, `mlp-bench gemm`, two rounds):
         // 8192×10×1024 14.6–17.6 → 19.5–20.4 GFLOP/s; 1024×10×1024 unchanged (its packing of
-        // `op(B)`, 4 MiB for 21 Mflop, bounds it).
-        kc = k
-        nc = max(Blocking.nr, Blocking.kc &* Blocking.nc / k / Blocking.nr &* Blocking.nr)
+        // `op(B)`, 4 MiB for 21 Mflop, bounds it); 1024×10×4096 (config D), where `k` had stayed in
+        // 16 blocks of 256, in 2 of 2048: 18.9–19.4 → 21.4–21.8 GFLOP/s, 0.92–0.97× → 1.14–1.24×
+        // OpenBLAS (two rounds).
+        let maxSteps = min(mc &* Blocking.kc / roundUp(t.m, to: Blocking.mr), Blocking.kc &* Blocking.nc / Blocking.nr)
+        let kBlocks = (k &+ maxSteps &- 1) / maxSteps
+        kc = (k &+ kBlocks &- 1) / kBlocks
+        nc = max(Blocking.nr, Blocking.kc &* Blocking.nc / kc / Blocking.nr &* Blocking.nr)
     }
     let packedA = workspace
     // op(A) stored m × k (activations, deltas) is read in place: its rows are runs along k

@@ -41,4 +41,24 @@ final class GEMMDeterminismTests: XCTestCase {
             }
         }
     }
+
+    /// Narrow column slices, tiled as `Cᵀ` (a slice of 10 on AVX2 and AVX-512, with `k` in two
+    /// blocks of 1550 on AVX2, where a block's packed `op(A)` holds at most 3072 steps; a slice of
+    /// 4 on every instruction set), against the 20-column product they come from (tiled directly,
+    /// `k` in blocks of at most `kc`, except on AVX-512, where 20 columns are few as well):
+    /// bitwise the same, whatever the blocks of `k`.
+    func testFewColumnsOverLongDepthEqualTheWideProduct() {
+        for isa in supportedISAs {
+            for (ta, tb, form) in trainingForms {
+                for accumulate in [false, true] {
+                    let g = GEMMCase(m: 30, n: 20, k: 3100, transposeA: ta, transposeB: tb, pad: 1, seed: 9)
+                    let full = g.run(isa: isa, accumulate: accumulate)
+                    for cuts in [[0, 10, 20], [0, 4, 10, 20]] {
+                        let sliced = g.runSliced(isa: isa, accumulate: accumulate, rowCuts: [0, 30], columnCuts: cuts)
+                        XCTAssertTrue(bitwiseEqual(full, sliced), "\(isa) \(form) accumulate \(accumulate) cuts \(cuts)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -21,7 +21,10 @@ final class GEMMReferenceTests: XCTestCase {
                       // Few columns (an output layer): the kernel tiles Cᵀ instead.
                       (100, 10, 300), (37, 3, 5), (9, 8, 1),
                       // Few columns and k over several blocks (AVX-512 2, AVX2 5): all of k in one.
-                      (40, 10, 1100)]
+                      (40, 10, 1100),
+                      // Few columns and k past what one block's workspace holds (AVX2 and baseline:
+                      // two blocks of 1550; AVX-512: one).
+                      (12, 10, 3100)]
         var rng = SplitMix64(seed: 42)
         for _ in 0..<4 {
             shapes.append((Int(rng.next() % 70) + 1, Int(rng.next() % 70) + 1, Int(rng.next() % 300) + 1))
