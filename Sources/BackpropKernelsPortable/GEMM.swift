@@ -253,15 +253,16 @@ private func blockedProduct(_ t: TiledProduct, workspace: UnsafeMutablePointer<F
     var kc = blockSteps(k), nc = Blocking.nc
     if t.transposedC && t.m <= 2 &* Blocking.mr && kc < k {
         // Few rows of Cᵀ (an output layer's forward product, `m` = 10): `k` in as few equal
-        // blocks as the workspace takes (its packed `op(A)`, `roundUp(m, mr) × kc` floats, in the
-        // room of an `mc × kc` block; for `m` = 10, up to 3072 steps a block on AVX2, 9216 on AVX-512), so
-        // each tile is loaded and stored transposed (element by element) once or twice, not once
-        // per `Blocking.kc` steps; the packed `op(B)` block keeps its size in floats by taking
-        // fewer columns. Measured on the Zen 1 EPYC (AVX2, `mlp-bench gemm`, two rounds):
-        // 8192×10×1024 14.6–17.6 → 19.5–20.4 GFLOP/s; 1024×10×1024 unchanged (its packing of
-        // `op(B)`, 4 MiB for 21 Mflop, bounds it); 1024×10×4096 (config D), where `k` had stayed in
-        // 16 blocks of 256, in 2 of 2048: 18.9–19.4 → 21.4–21.8 GFLOP/s, 0.92–0.97× → 1.14–1.24×
-        // OpenBLAS (two rounds).
+        // blocks as the workspace takes (the packed `op(A)`, `roundUp(m, mr) × kc` floats, in the
+        // room of an `mc × kc` block; for `m` = 10, up to 3072 steps a block on AVX2, 9216 on
+        // AVX-512), so each tile is loaded and stored transposed (element by element) once or
+        // twice, not once per `Blocking.kc` steps; the packed `op(B)` block keeps its size in
+        // floats by taking fewer columns. Measured on the Zen 1 EPYC (AVX2, `mlp-bench gemm`,
+        // two rounds): 8192×10×1024 14.6–17.6 → 19.5–20.4 GFLOP/s; 1024×10×1024 unchanged (its
+        // packing of `op(B)`, 4 MiB for 21 Mflop, bounds it). 1024×10×4096 (config D), where `k`
+        // had stayed in 16 blocks of 256, in 2 of 2048: 17.1 → 20.4 and 14.4 → 20.1 GFLOP/s,
+        // 0.92× → 1.22× and 0.88× → 1.24× OpenBLAS in two interleaved rounds
+        // (`Benchmarks/measurements/2026-11-28-zen1-avx2-output-forward-k-blocks/`).
         let maxSteps = min(mc &* Blocking.kc / roundUp(t.m, to: Blocking.mr), Blocking.kc &* Blocking.nc / Blocking.nr)
         let kBlocks = (k &+ maxSteps &- 1) / maxSteps
         kc = (k &+ kBlocks &- 1) / kBlocks

@@ -22,8 +22,8 @@ final class GEMMReferenceTests: XCTestCase {
                       (100, 10, 300), (37, 3, 5), (9, 8, 1),
                       // Few columns and k over several blocks (AVX-512 2, AVX2 5): all of k in one.
                       (40, 10, 1100),
-                      // Few columns and k past what one block's workspace holds (AVX2 and baseline:
-                      // two blocks of 1550; AVX-512: one).
+                      // Few columns and k past what one block's workspace holds (AVX2: two blocks of
+                      // 1550; AVX-512: one; baseline, where 10 columns are not few, tiles it directly).
                       (12, 10, 3100)]
         var rng = SplitMix64(seed: 42)
         for _ in 0..<4 {
